@@ -1,0 +1,38 @@
+# Two commands: `make run` starts the server on its embedded defaults, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: run test test-quick lint bench clean
+
+$(VENV)/.run: requirements/run.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/run.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.run requirements/dev.txt
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	touch $@
+
+run: $(VENV)/.run
+	$(PY) main.py
+
+lint: $(VENV)/.dev
+	$(PY) -m ruff check plugin tests bench main.py
+	$(PY) -m ruff format --check plugin tests bench main.py
+	$(PY) -m mypy
+
+test: lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The fast subset, for while you work: no test that starts a real server.
+test-quick: $(VENV)/.dev
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+bench: $(VENV)/.dev
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,48 @@
+"""One access line per request, cheap enough to leave on.
+
+Hypercorn's own access log formats many atoms per request and cost about 30% of throughput when
+measured; this line has five fields and is formatted only if the logger is enabled. The query
+string is never logged: OAuth codes and tokens travel there.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from .asgi import ASGIApp, Receive, Scope, Send
+
+__all__ = ["AccessLogMiddleware"]
+
+logger = logging.getLogger("plugin.access")
+
+
+class AccessLogMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not logger.isEnabledFor(logging.INFO):
+            await self._app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+
+        async def send_and_record(message: dict[str, object]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]  # type: ignore[assignment]
+            await send(message)
+
+        try:
+            await self._app(scope, receive, send_and_record)  # type: ignore[arg-type]
+        finally:
+            client = scope.get("client")
+            logger.info(
+                "%s %s %s %d %.1fms",
+                client[0] if client else "-",
+                scope["method"],
+                scope["path"],
+                status,
+                (time.perf_counter() - started) * 1000,
+            )

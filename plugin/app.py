@@ -1,0 +1,58 @@
+"""The app factory: every part wired once, from one Settings object."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from quart import Quart
+
+from . import todos
+from .access_log import AccessLogMiddleware
+from .auth import build_authenticator, install_authentication
+from .config import Settings, load_settings
+from .cors import CORSMiddleware
+from .errors import install_error_handlers
+from .plugin_files import PluginFiles, PluginFilesMiddleware
+from .state import AppState
+from .storage import open_store
+
+__all__ = ["create_app"]
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> Quart:
+    """Build the app; without settings they are read from ``PLUGIN_*`` (for ``hypercorn``)."""
+    if settings is None:
+        settings = load_settings(os.environ)
+    app = Quart(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, PROVIDE_AUTOMATIC_OPTIONS=True)
+    state = AppState(settings)
+    state.install(app)
+    install_error_handlers(app)
+    install_authentication(app, build_authenticator(settings))
+    app.register_blueprint(todos.blueprint)
+
+    @app.before_serving
+    async def open_database() -> None:
+        state.store = await open_store(settings.database)
+        if settings.auth == "service_http" and not settings.verification_token:
+            logger.warning(
+                "PLUGIN_VERIFICATION_TOKEN is not set: the manifest has no verification token "
+                "until ChatGPT gives you one for your service token"
+            )
+
+    @app.after_serving
+    async def close_database() -> None:
+        if state.store is not None:
+            await state.store.close()
+            state.store = None
+
+    files = PluginFiles(settings)
+    inner: Any = app.asgi_app
+    app.asgi_app = AccessLogMiddleware(  # type: ignore[method-assign,assignment]
+        CORSMiddleware(PluginFilesMiddleware(inner, files), settings.cors_origins)
+    )
+    return app

@@ -1,0 +1,69 @@
+"""Who is calling: decided once per request, in one place, for every API route.
+
+``create_app`` picks one :class:`Authenticator` from the configured mode and installs it in
+front of the API blueprints; handlers read the result with :func:`current_identity` and never
+look at headers themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from quart import Quart, g, request
+
+from ..config import Settings
+from .base import Authenticator, Identity
+from .none import NoAuth
+from .service import ServiceToken
+
+__all__ = [
+    "Authenticator",
+    "Identity",
+    "build_authenticator",
+    "current_identity",
+    "install_authentication",
+    "is_public",
+    "public",
+]
+
+
+def build_authenticator(settings: Settings) -> Authenticator:
+    """The authenticator for the configured mode."""
+    if settings.auth == "service_http":
+        return ServiceToken(settings.service_token, settings.authorization_type)
+    if settings.auth == "none":
+        return NoAuth()
+    raise NotImplementedError(f"auth mode {settings.auth} is not available yet")
+
+
+PUBLIC_MARK = "_plugin_public"
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def public(view: View) -> View:
+    """Mark a view as reachable without credentials (the OAuth pages, health checks)."""
+    setattr(view, PUBLIC_MARK, True)
+    return view
+
+
+def is_public(app: Quart, endpoint: str) -> bool:
+    return getattr(app.view_functions.get(endpoint), PUBLIC_MARK, False)
+
+
+def install_authentication(app: Quart, authenticator: Authenticator) -> None:
+    """Authenticate every request to a route of ``app`` unless its endpoint is public.
+
+    Deny by default: a route added later is protected without anyone remembering to.
+    """
+
+    @app.before_request
+    async def authenticate() -> None:
+        if request.endpoint is not None and not is_public(app, request.endpoint):
+            g.identity = await authenticator.authenticate(request.headers)
+
+
+def current_identity() -> Identity:
+    """The identity the authenticator established for this request."""
+    identity: Identity = g.identity
+    return identity

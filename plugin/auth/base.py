@@ -1,0 +1,77 @@
+"""The identity a request carries and the interface every auth mode implements."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from werkzeug.datastructures import Headers
+
+from ..errors import NotFound, Unauthorized
+
+__all__ = ["Authenticator", "Identity", "credentials", "secrets_equal", "unauthorized"]
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who is calling.
+
+    ``user`` is None when the credential does not name a user (modes ``none`` and
+    ``service_http``): the path's ``{username}`` then chooses the list, as in the quickstart.
+    When it is set, the credential alone decides whose data is reached.
+    """
+
+    user: str | None = None
+
+    def owner_for(self, username: str) -> str:
+        """The owner whose data ``/todos/{username}`` may reach."""
+        if self.user is None:
+            return username
+        if username == "me" or username == self.user:
+            return self.user
+        raise NotFound(f"No todo list for user {username!r}.")
+
+
+class Authenticator(Protocol):
+    async def authenticate(self, headers: Headers) -> Identity:
+        """Return the caller's identity or raise :class:`Unauthorized`."""
+
+
+def secrets_equal(given: str, expected: str) -> bool:
+    """Constant-time comparison that also hides the expected length."""
+    return hmac.compare_digest(
+        hashlib.sha256(given.encode()).digest(), hashlib.sha256(expected.encode()).digest()
+    )
+
+
+def unauthorized(scheme: str, description: str) -> Unauthorized:
+    return Unauthorized(
+        description, headers={"WWW-Authenticate": f'{scheme.capitalize()} realm="plugin"'}
+    )
+
+
+def credentials(headers: Headers, scheme: str) -> Iterator[str]:
+    """The secrets an ``Authorization: <scheme> <value>`` header may carry.
+
+    With Basic, ChatGPT sends whatever the user pasted: the bare key, base64 of the key, or
+    base64 of ``user:key``. Each reading is offered so one of them can match.
+    """
+    header = headers.get("Authorization", "")
+    given_scheme, _, value = header.partition(" ")
+    value = value.strip()
+    if given_scheme.lower() != scheme or not value:
+        return
+    yield value
+    if scheme == "basic":
+        try:
+            decoded = base64.b64decode(value, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return
+        yield decoded
+        if ":" in decoded:
+            yield decoded.partition(":")[2]

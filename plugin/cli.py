@@ -1,0 +1,99 @@
+"""The command line: ``python main.py [serve]``; the only place that reads the environment
+and configures logging."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config as HypercornConfig
+from hypercorn.run import run as run_workers
+
+from .app import create_app
+from .config import AUTH_MODES, ConfigError, Settings, load_settings
+
+__all__ = ["main"]
+
+logger = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python main.py",
+        description="A ChatGPT plugin and GPT Action server. Settings: flags > PLUGIN_* "
+        "environment variables > --config file (TOML) > defaults.",
+    )
+    parser.add_argument("--config", type=Path, help="a TOML file of settings (PLUGIN_CONFIG)")
+    commands = parser.add_subparsers(dest="command")
+    serve_parser = commands.add_parser("serve", help="run the server (the default)")
+    _add_serve_flags(serve_parser)
+    _add_serve_flags(parser)
+    return parser
+
+
+def _add_serve_flags(parser: argparse.ArgumentParser) -> None:
+    default = argparse.SUPPRESS
+    parser.add_argument("--host", default=default, help="address to bind (PLUGIN_HOST)")
+    parser.add_argument("--port", default=default, help="port to bind (PLUGIN_PORT)")
+    parser.add_argument("--workers", default=default, help="worker processes (PLUGIN_WORKERS)")
+    parser.add_argument("--database", default=default, help="SQLite file (PLUGIN_DATABASE)")
+    parser.add_argument("--root", default=default, help="plugin files folder (PLUGIN_ROOT)")
+    parser.add_argument("--public-url", default=default, help="public base URL (PLUGIN_PUBLIC_URL)")
+    parser.add_argument(
+        "--auth", default=default, choices=AUTH_MODES, help="auth mode (PLUGIN_AUTH)"
+    )
+    parser.add_argument("--log-level", default=default, help="DEBUG, INFO, ... (PLUGIN_LOG_LEVEL)")
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+
+
+def _hypercorn_config(settings: Settings) -> HypercornConfig:
+    config = HypercornConfig()
+    config.bind = [
+        f"[{settings.host}]:{settings.port}"
+        if ":" in settings.host
+        else f"{settings.host}:{settings.port}"
+    ]
+    config.accesslog = None  # our own access line is cheaper; see plugin.access_log
+    config.errorlog = logging.getLogger("hypercorn.error")
+    config.graceful_timeout = 10
+    return config
+
+
+def _serve(settings: Settings) -> int:
+    config = _hypercorn_config(settings)
+    logger.info("serving on http://%s:%d (auth %s)", settings.host, settings.port, settings.auth)
+    if settings.workers == 1:
+        # hypercorn.asyncio.serve installs SIGINT/SIGTERM handlers that drain requests first.
+        asyncio.run(serve(create_app(settings), config))
+        return 0
+    # Worker processes are spawned and rebuild the settings from the environment.
+    os.environ.update(settings.to_environ())
+    config.workers = settings.workers
+    config.application_path = "plugin.app:create_app()"
+    return run_workers(config)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    flags: dict[str, Any] = {
+        key: value for key, value in vars(args).items() if key not in ("command", "config")
+    }
+    try:
+        settings = load_settings(os.environ, flags, args.config)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    _configure_logging(settings.log_level)
+    return _serve(settings)

@@ -1,0 +1,208 @@
+"""One typed place for every setting.
+
+Precedence, highest first: command-line flags, ``PLUGIN_*`` environment variables, an optional
+TOML config file (``--config`` / ``PLUGIN_CONFIG``), then the defaults below. Every value is
+validated here so a bad one stops start-up with a single line naming the setting, instead of
+failing on the first request that touches it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+__all__ = ["AUTH_MODES", "ConfigError", "Settings", "load_settings", "PROJECT_ROOT"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+AUTH_MODES = ("none", "service_http", "user_http", "oauth")
+AUTHORIZATION_TYPES = ("bearer", "basic")
+DEFAULT_CORS_ORIGINS = ("https://chat.openai.com", "https://chatgpt.com")
+ENV_PREFIX = "PLUGIN_"
+
+
+class ConfigError(ValueError):
+    """A setting has a value the server cannot start with; the message names the setting."""
+
+
+def _secret() -> Any:
+    return field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server needs to know, validated once at start-up."""
+
+    host: str = "127.0.0.1"
+    port: int = 5003
+    workers: int = 1
+    database: Path = PROJECT_ROOT / "data" / "plugin.sqlite3"
+    root: Path = PROJECT_ROOT
+    public_url: str = ""
+    auth: str = "none"
+    service_token: str = _secret()
+    authorization_type: str = "bearer"
+    verification_token: str = _secret()
+    cors_origins: tuple[str, ...] = DEFAULT_CORS_ORIGINS
+    trusted_proxy_hops: int = 0
+    access_log: bool = True
+    log_level: str = "INFO"
+    max_body_bytes: int = 64 * 1024
+
+    def __post_init__(self) -> None:
+        _check(self.auth in AUTH_MODES, "auth", f"must be one of {', '.join(AUTH_MODES)}")
+        _check(
+            self.authorization_type in AUTHORIZATION_TYPES,
+            "authorization_type",
+            "must be bearer or basic",
+        )
+        _check(0 < self.port < 65536, "port", "must be between 1 and 65535")
+        _check(self.workers >= 1, "workers", "must be at least 1")
+        _check(self.trusted_proxy_hops >= 0, "trusted_proxy_hops", "must be 0 or more")
+        _check(self.max_body_bytes >= 1024, "max_body_bytes", "must be at least 1024")
+        _check((self.root / "manifest.json").is_file(), "root", f"{self.root} has no manifest.json")
+        if self.auth == "service_http":
+            _check(
+                len(self.service_token) >= 16,
+                "service_token",
+                "is required in service_http mode (at least 16 characters)",
+            )
+        if self.public_url:
+            parts = urlsplit(self.public_url)
+            _check(
+                parts.scheme in ("http", "https") and bool(parts.netloc) and not parts.query,
+                "public_url",
+                "must be an absolute http(s) URL such as https://plugin.example.com",
+            )
+        for origin in self.cors_origins:
+            parts = urlsplit(origin)
+            _check(
+                parts.scheme in ("http", "https") and bool(parts.netloc) and parts.path == "",
+                "cors_origins",
+                f"{origin!r} is not an origin like https://chatgpt.com",
+            )
+        _check(
+            self.log_level in ("DEBUG", "INFO", "WARNING", "ERROR"),
+            "log_level",
+            "must be DEBUG, INFO, WARNING or ERROR",
+        )
+        try:
+            ipaddress.ip_address(self.host)
+        except ValueError:
+            _check(self.host == "localhost", "host", "must be an IP address or localhost")
+
+    @property
+    def base_url(self) -> str:
+        """The public URL without a trailing slash, or "" when it is derived per request."""
+        return self.public_url.rstrip("/")
+
+    def to_environ(self) -> dict[str, str]:
+        """Render every setting as ``PLUGIN_*`` variables, so worker processes rebuild it."""
+        return {ENV_PREFIX + f.name.upper(): _format(getattr(self, f.name)) for f in fields(self)}
+
+
+def _check(ok: bool, name: str, message: str) -> None:
+    if not ok:
+        raise ConfigError(f"{ENV_PREFIX}{name.upper()} {message}")
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ",".join(value)
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected on or off")
+
+
+def _parse_list(text: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+def _parser(annotation: Any) -> Callable[[str], Any]:
+    parsers: dict[Any, Callable[[str], Any]] = {
+        "int": int,
+        "bool": _parse_bool,
+        "Path": lambda text: Path(text).expanduser(),
+        "tuple[str, ...]": _parse_list,
+        "str": str,
+    }
+    return parsers[annotation]
+
+
+def _coerce(name: str, raw: Any, annotation: Any) -> Any:
+    """Turn a raw value from any source into the field's type, naming the setting on failure."""
+    if isinstance(raw, str):
+        try:
+            return _parser(annotation)(raw)
+        except ValueError as error:
+            raise ConfigError(f"{ENV_PREFIX}{name.upper()} {raw!r} is invalid: {error}") from None
+    if annotation == "tuple[str, ...]" and isinstance(raw, list):
+        return tuple(str(item) for item in raw)
+    if annotation == "Path":
+        return Path(str(raw)).expanduser()
+    expected = {"int": int, "bool": bool, "str": str}.get(annotation)
+    if expected is not None and type(raw) is not expected:
+        raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be of type {annotation}")
+    return raw
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as error:
+        raise ConfigError(f"{ENV_PREFIX}CONFIG cannot read {path}: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{ENV_PREFIX}CONFIG {path} is not valid TOML: {error}") from None
+
+
+def load_settings(
+    environ: Mapping[str, str],
+    flags: Mapping[str, Any] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Build settings from flags > environment > config file > defaults."""
+    known = {f.name: f for f in fields(Settings)}
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    if config_file is None and environ.get(ENV_PREFIX + "CONFIG"):
+        config_file = Path(environ[ENV_PREFIX + "CONFIG"])
+    layers: list[Mapping[str, Any]] = []
+    if config_file is not None:
+        from_file = _read_config_file(config_file)
+        unknown = sorted(set(from_file) - set(known))
+        if unknown:
+            raise ConfigError(
+                f"{ENV_PREFIX}CONFIG {config_file} has unknown setting {unknown[0]!r}"
+            )
+        layers.append(from_file)
+    layers.append(
+        {
+            key[len(ENV_PREFIX) :].lower(): value
+            for key, value in environ.items()
+            if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX) :].lower() in known
+        }
+    )
+    layers.append(flags)
+    values: dict[str, Any] = {}
+    for layer in layers:
+        for name, raw in layer.items():
+            values[name] = _coerce(name, raw, known[name].type)
+    for name in ("database", "root"):
+        if name in values and not values[name].is_absolute():
+            values[name] = PROJECT_ROOT / values[name]
+    if "log_level" in values:
+        values["log_level"] = values["log_level"].upper()
+    return Settings(**values)

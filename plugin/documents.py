@@ -1,0 +1,128 @@
+"""Parsing and rendering the plugin's two documents: ``manifest.json`` and ``openapi.yaml``.
+
+Both keep the quickstart's ``PLUGIN_HOSTNAME`` placeholder, replaced by the public base URL.
+The manifest's ``auth`` block and the spec's security scheme are generated from the configured
+auth mode, so one pair of files serves every mode.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from openapi_spec_validator import validate
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+from .config import Settings
+from .live_file import FileProblem
+
+__all__ = [
+    "PLACEHOLDER",
+    "manifest_auth",
+    "parse_manifest",
+    "parse_spec",
+    "render_manifest",
+    "render_spec",
+]
+
+PLACEHOLDER = "PLUGIN_HOSTNAME"
+
+
+def parse_manifest(path: Path, data: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(data)
+    except UnicodeDecodeError:
+        raise FileProblem(path, "is not UTF-8") from None
+    except json.JSONDecodeError as error:
+        raise FileProblem(path, f"invalid JSON: {error.msg}", error.lineno) from None
+    if not isinstance(value, dict):
+        raise FileProblem(path, "must hold a JSON object", 1)
+    return value
+
+
+def parse_spec(path: Path, data: bytes) -> dict[str, Any]:
+    try:
+        value = yaml.safe_load(data)
+    except yaml.MarkedYAMLError as error:
+        line = error.problem_mark.line + 1 if error.problem_mark else None
+        raise FileProblem(path, f"invalid YAML: {error.problem}", line) from None
+    except yaml.YAMLError as error:
+        raise FileProblem(path, f"invalid YAML: {error}") from None
+    if not isinstance(value, dict):
+        raise FileProblem(path, "must hold a YAML mapping", 1)
+    try:
+        validate(value)
+    except OpenAPIValidationError as error:
+        where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
+        raise FileProblem(path, f"invalid OpenAPI at {where}: {error.message}") from None
+    return value
+
+
+def _substitute(value: Any, base_url: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(PLACEHOLDER, base_url)
+    if isinstance(value, dict):
+        return {key: _substitute(item, base_url) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_substitute(item, base_url) for item in value]
+    return value
+
+
+def manifest_auth(settings: Settings, base_url: str) -> dict[str, Any]:
+    """The manifest's ``auth`` block for the configured mode."""
+    auth: dict[str, Any] = {"type": settings.auth}
+    if settings.auth in ("service_http", "user_http"):
+        auth["authorization_type"] = settings.authorization_type
+    elif settings.auth == "oauth":
+        auth.update(
+            client_url=f"{base_url}/oauth/authorize",
+            scope="",
+            authorization_url=f"{base_url}/oauth/token",
+            authorization_content_type="application/json",
+        )
+    if settings.auth in ("service_http", "oauth") and settings.verification_token:
+        auth["verification_tokens"] = {"openai": settings.verification_token}
+    return auth
+
+
+def render_manifest(manifest: dict[str, Any], settings: Settings, base_url: str) -> bytes:
+    rendered = _substitute(manifest, base_url)
+    rendered["auth"] = manifest_auth(settings, base_url)
+    return json.dumps(rendered, indent=2, ensure_ascii=False).encode()
+
+
+def _security_scheme(settings: Settings, base_url: str) -> dict[str, Any] | None:
+    if settings.auth in ("service_http", "user_http"):
+        return {"type": "http", "scheme": settings.authorization_type}
+    if settings.auth == "oauth":
+        return {
+            "type": "oauth2",
+            "flows": {
+                "authorizationCode": {
+                    "authorizationUrl": f"{base_url}/oauth/authorize",
+                    "tokenUrl": f"{base_url}/oauth/token",
+                    "scopes": {},
+                }
+            },
+        }
+    return None
+
+
+def render_spec(spec: dict[str, Any], settings: Settings, base_url: str) -> dict[str, Any]:
+    """The spec as served: base URL filled in, security matching the auth mode."""
+    rendered: dict[str, Any] = _substitute(spec, base_url)
+    scheme = _security_scheme(settings, base_url)
+    if scheme is not None:
+        components = rendered.setdefault("components", {})
+        components.setdefault("securitySchemes", {})["pluginAuth"] = scheme
+        rendered["security"] = [{"pluginAuth": []}]
+    return rendered
+
+
+def spec_bytes(spec: dict[str, Any]) -> tuple[bytes, bytes]:
+    """The rendered spec as (YAML, JSON)."""
+    as_yaml = yaml.safe_dump(spec, sort_keys=False, allow_unicode=True).encode()
+    as_json = json.dumps(spec, indent=2, ensure_ascii=False).encode()
+    return as_yaml, as_json

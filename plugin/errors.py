@@ -1,0 +1,121 @@
+"""The error tree and the one JSON envelope every error is rendered in.
+
+    APIError                      {"error": code, "error_description": text}, with a status
+    ├── BadRequest        400     malformed JSON, a body that is not an object
+    ├── Unauthorized      401     missing or wrong credentials (adds WWW-Authenticate)
+    ├── NotFound          404     unknown user, index, id or route
+    ├── PayloadTooLarge   413     body over PLUGIN_MAX_BODY_BYTES
+    └── ValidationFailed  422     a field missing, of the wrong type or out of range
+
+Quart's and Werkzeug's own HTTP errors (404, 405, 413, ...) are rendered in the same shape, and
+anything unexpected becomes a generic 500 whose details go to the log only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+from quart import Quart, Response
+from werkzeug.exceptions import HTTPException
+
+__all__ = [
+    "APIError",
+    "BadRequest",
+    "NotFound",
+    "PayloadTooLarge",
+    "Unauthorized",
+    "ValidationFailed",
+    "envelope",
+    "install_error_handlers",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def envelope(error: str, description: str) -> bytes:
+    """The one error body: RFC 6749's ``error`` / ``error_description`` shape."""
+    return json.dumps({"error": error, "error_description": description}).encode()
+
+
+class APIError(Exception):
+    """An error the client can act on; its status and code travel with it."""
+
+    status_code = 400
+    error = "bad_request"
+
+    def __init__(self, description: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(description)
+        self.description = description
+        self.headers = headers or {}
+
+    def response(self) -> Response:
+        return Response(
+            envelope(self.error, self.description),
+            status=self.status_code,
+            headers=self.headers,
+            content_type="application/json",
+        )
+
+
+class BadRequest(APIError):
+    status_code = 400
+    error = "bad_request"
+
+
+class Unauthorized(APIError):
+    status_code = 401
+    error = "unauthorized"
+
+
+class NotFound(APIError):
+    status_code = 404
+    error = "not_found"
+
+
+class PayloadTooLarge(APIError):
+    status_code = 413
+    error = "payload_too_large"
+
+
+class ValidationFailed(APIError):
+    status_code = 422
+    error = "invalid_request"
+
+
+def _code_for(exception: HTTPException) -> str:
+    """``Method Not Allowed`` -> ``method_not_allowed``."""
+    return re.sub(r"[^a-z0-9]+", "_", (exception.name or "error").lower()).strip("_")
+
+
+def install_error_handlers(app: Quart) -> None:
+    """Render every error, ours or the framework's, in the envelope; never leak a traceback."""
+
+    @app.errorhandler(APIError)
+    async def handle_api_error(error: APIError) -> Response:
+        return error.response()
+
+    @app.errorhandler(HTTPException)
+    async def handle_http_exception(error: HTTPException) -> Response:
+        status = error.code or 500
+        response = Response(
+            envelope(_code_for(error), error.description or error.name),
+            status=status,
+            content_type="application/json",
+        )
+        if status == 405:
+            allowed = error.get_headers().copy()
+            for name, value in allowed:
+                if name.lower() == "allow":
+                    response.headers["Allow"] = value
+        return response
+
+    @app.errorhandler(Exception)
+    async def handle_unexpected(error: Exception) -> Response:
+        logger.exception("unhandled error")
+        return Response(
+            envelope("server_error", "The server failed to handle this request."),
+            status=500,
+            content_type="application/json",
+        )

@@ -1,0 +1,49 @@
+"""The base URL that replaces ``PLUGIN_HOSTNAME`` in the manifest and the spec.
+
+The quickstart builds it from the Host header, which any client controls. Here it is, in order:
+``PLUGIN_PUBLIC_URL`` when set (then no request header changes a byte); the values set by the
+``PLUGIN_TRUSTED_PROXY_HOPS`` trusted proxies; otherwise the request's own Host, but only for
+loopback hosts, which is what a developer installing ``http://localhost:PORT`` needs.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .asgi import Scope, header
+from .config import Settings
+
+__all__ = ["LOOPBACK_HOSTS", "public_base_url"]
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+HOST = re.compile(r"(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
+
+def _forwarded(scope: Scope, name: bytes, hops: int) -> str | None:
+    """The value the outermost trusted proxy set, as Werkzeug's ProxyFix reads it."""
+    raw = header(scope, name)
+    if raw is None:
+        return None
+    values = [value.strip() for value in raw.split(",")]
+    return values[-hops] if len(values) >= hops else None
+
+
+def public_base_url(settings: Settings, scope: Scope) -> str | None:
+    """The base URL for this request, or None when it cannot be trusted."""
+    if settings.base_url:
+        return settings.base_url
+    scheme = str(scope.get("scheme", "http"))
+    host = header(scope, b"host")
+    hops = settings.trusted_proxy_hops
+    if hops:
+        scheme = _forwarded(scope, b"x-forwarded-proto", hops) or scheme
+        host = _forwarded(scope, b"x-forwarded-host", hops) or host
+        if scheme not in ("http", "https") or host is None or not HOST.fullmatch(host):
+            return None
+        return f"{scheme}://{host}"
+    if host is None or not HOST.fullmatch(host):
+        return None
+    hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    if hostname.lower() not in LOOPBACK_HOSTS:
+        return None
+    return f"{scheme}://{host}"

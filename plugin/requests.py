@@ -1,0 +1,55 @@
+"""Reading and checking what a client sent, with errors in the one envelope."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from quart import request
+
+from .errors import BadRequest, ValidationFailed
+
+__all__ = ["json_object", "query_int", "require_int", "require_text"]
+
+
+async def json_object() -> dict[str, Any]:
+    """The request body as a JSON object (a body over the size limit is a 413 from Quart)."""
+    body = await request.get_data(as_text=False)
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The request body must be a JSON object.") from None
+    if not isinstance(value, dict):
+        raise ValidationFailed("The request body must be a JSON object.")
+    return value
+
+
+def require_int(body: dict[str, Any], name: str, minimum: int = 0) -> int:
+    value = body.get(name)
+    if type(value) is not int:  # bool is an int subclass and is not an index
+        raise ValidationFailed(f"'{name}' is required and must be an integer.")
+    if value < minimum:
+        raise ValidationFailed(f"'{name}' must be at least {minimum}.")
+    return value
+
+
+def require_text(body: dict[str, Any], name: str, max_length: int) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationFailed(f"'{name}' is required and must be a non-empty string.")
+    if len(value) > max_length:
+        raise ValidationFailed(f"'{name}' must be at most {max_length} characters.")
+    return value
+
+
+def query_int(name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationFailed(f"'{name}' must be an integer.") from None
+    if not minimum <= value <= maximum:
+        raise ValidationFailed(f"'{name}' must be between {minimum} and {maximum}.")
+    return value

@@ -1,0 +1,105 @@
+"""The reference API: a per-user TODO list, compatible with OpenAI's quickstart.
+
+The quickstart's contract is kept (``{"todos": [text, ...]}``, ``{"todo": ...}``,
+``{"todo_idx": n}``) and extended with stable ids, so a client can delete exactly the item it
+saw even if the list changed in between. A page is cut to stay under the model's
+100,000-character response limit whatever the todos contain; ``next_offset`` says where the
+next page starts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from quart import Blueprint, Response
+
+from .auth import current_identity
+from .errors import NotFound, ValidationFailed
+from .requests import json_object, query_int, require_int, require_text
+from .state import app_state
+from .storage import Todo
+
+__all__ = ["MAX_TODO_CHARS", "blueprint"]
+
+MAX_TODO_CHARS = 2000
+DEFAULT_PAGE = 100
+MAX_PAGE = 500
+RESPONSE_BUDGET = 90_000  # characters; the model fails calls whose answer passes 100,000
+USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
+
+blueprint = Blueprint("todos", __name__)
+
+
+def _owner(username: str) -> str:
+    if not USERNAME.fullmatch(username):
+        raise ValidationFailed(
+            "'username' must be 1 to 64 letters, digits or ._@+- and start with a letter or digit."
+        )
+    return current_identity().owner_for(username)
+
+
+def _json(payload: object) -> Response:
+    return Response(json.dumps(payload, ensure_ascii=False), content_type="application/json")
+
+
+def _page(todos: list[Todo], limit: int, offset: int) -> dict[str, object]:
+    """Fit as many of ``todos[:limit]`` as the character budget allows."""
+    texts: list[str] = []
+    items: list[dict[str, object]] = []
+    used = 200  # the envelope's keys and numbers
+    for todo in todos[:limit]:
+        item = todo.as_json()
+        cost = (
+            len(json.dumps(item, ensure_ascii=False))
+            + len(json.dumps(todo.text, ensure_ascii=False))
+            + 4
+        )
+        if items and used + cost > RESPONSE_BUDGET:
+            break
+        used += cost
+        texts.append(todo.text)
+        items.append(item)
+    more = len(todos) > len(items)
+    return {
+        "todos": texts,
+        "items": items,
+        "offset": offset,
+        "next_offset": offset + len(items) if more else None,
+    }
+
+
+@blueprint.get("/todos/<username>")
+async def get_todos(username: str) -> Response:
+    owner = _owner(username)
+    limit = query_int("limit", DEFAULT_PAGE, 1, MAX_PAGE)
+    offset = query_int("offset", 0, 0, 2**31 - 1)
+    todos = await app_state().open_store.list_todos(owner, limit + 1, offset)
+    return _json(_page(todos, limit, offset))
+
+
+@blueprint.post("/todos/<username>")
+async def add_todo(username: str) -> Response:
+    owner = _owner(username)
+    text = require_text(await json_object(), "todo", MAX_TODO_CHARS)
+    todo = await app_state().open_store.add_todo(owner, text)
+    return _json(todo.as_json())
+
+
+@blueprint.delete("/todos/<username>")
+async def delete_todo_at(username: str) -> Response:
+    owner = _owner(username)
+    index = require_int(await json_object(), "todo_idx")
+    todo = await app_state().open_store.delete_todo_at(owner, index)
+    if todo is None:
+        raise NotFound(f"No todo at index {index} for user {username!r}.")
+    return _json(todo.as_json())
+
+
+@blueprint.delete("/todos/<username>/<int:todo_id>")
+async def delete_todo(username: str, todo_id: int) -> Response:
+    owner = _owner(username)
+    todo = await app_state().open_store.delete_todo(owner, todo_id)
+    if todo is None:
+        raise NotFound(f"No todo with id {todo_id} for user {username!r}.")
+    return _json(todo.as_json())

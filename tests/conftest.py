@@ -1,0 +1,85 @@
+"""Shared fixtures: settings on a temporary folder, the app with its lifespan, real servers."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from quart import Quart
+from quart.testing import QuartClient
+
+from plugin import Settings, create_app
+from plugin.config import PROJECT_ROOT
+
+from .servers import LiveServer
+
+SERVICE_TOKEN = "test-service-token-0123456789"
+
+
+@pytest.fixture
+def plugin_root(tmp_path: Path) -> Path:
+    """A copy of the shipped plugin files that a test may edit."""
+    root = tmp_path / "root"
+    root.mkdir()
+    for name in ("manifest.json", "openapi.yaml"):
+        shutil.copy(PROJECT_ROOT / name, root / name)
+    for folder in ("static", ".well-known"):
+        shutil.copytree(PROJECT_ROOT / folder, root / folder)
+    return root
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {"database": tmp_path / "plugin.sqlite3"}
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Quart]:
+    application = create_app(settings)
+    async with application.test_app():
+        yield application
+
+
+@pytest.fixture
+def client(app: Quart) -> QuartClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Callable[..., LiveServer]:
+    """Start real servers; each is stopped at the end of the test."""
+    started: list[LiveServer] = []
+
+    def start(env: dict[str, str] | None = None, args: list[str] | None = None) -> LiveServer:
+        server = LiveServer(
+            {"PLUGIN_DATABASE": str(tmp_path / "live.sqlite3"), **(env or {})},
+            args or [],
+            log_path=tmp_path / f"server{len(started)}.log",
+        )
+        started.append(server)
+        return server.start()
+
+    yield start  # type: ignore[misc]
+    for server in started:
+        try:
+            server.stop()
+        finally:
+            server.kill()
+
+
+@pytest.fixture
+def server(live_server: Callable[..., LiveServer]) -> Iterator[LiveServer]:
+    yield live_server()
