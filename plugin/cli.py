@@ -8,7 +8,8 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,13 @@ __all__ = ["main"]
 
 logger = logging.getLogger(__name__)
 
+Handler = Callable[[Settings, argparse.Namespace], int]
+Subparsers = Any  # argparse's _SubParsersAction, which it does not export
+
+# Each feature adds its subcommands here: a function that adds parsers to ``commands`` and sets
+# ``handler`` (a Handler) on each with ``set_defaults``.
+COMMANDS: tuple[Callable[[Subparsers], None], ...] = ()
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -34,7 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command")
     serve_parser = commands.add_parser("serve", help="run the server (the default)")
     _add_serve_flags(serve_parser)
+    serve_parser.set_defaults(handler=_serve)
+    for register in COMMANDS:
+        register(commands)
     _add_serve_flags(parser)
+    parser.set_defaults(handler=_serve)
     return parser
 
 
@@ -71,7 +83,7 @@ def _hypercorn_config(settings: Settings) -> HypercornConfig:
     return config
 
 
-def _serve(settings: Settings) -> int:
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
     config = _hypercorn_config(settings)
     logger.info("serving on http://%s:%d (auth %s)", settings.host, settings.port, settings.auth)
     if settings.workers == 1:
@@ -87,13 +99,13 @@ def _serve(settings: Settings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    flags: dict[str, Any] = {
-        key: value for key, value in vars(args).items() if key not in ("command", "config")
-    }
+    known = {f.name for f in fields(Settings)}
+    flags: dict[str, Any] = {key: value for key, value in vars(args).items() if key in known}
     try:
         settings = load_settings(os.environ, flags, args.config)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     _configure_logging(settings.log_level)
-    return _serve(settings)
+    handler: Handler = args.handler
+    return handler(settings, args)
