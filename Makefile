@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test test-quick lint bench clean
+.PHONY: run test test-quick lint bench clean system-packages
 
 $(VENV)/.run: requirements/run.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,11 +24,20 @@ lint: $(VENV)/.dev
 	$(PY) -m ruff format --check
 	$(PY) -m mypy
 
-test: lint
+test: lint system-packages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Debian packages the production tests run for real: PostgreSQL (a throwaway cluster) and nginx
+# (a TLS-terminating proxy). Installed only when missing; waits for another apt to finish.
+APT_INSTALL := apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends
+system-packages:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		{ apt-get -o DPkg::Lock::Timeout=600 update -q && $(APT_INSTALL) postgresql; }
+	@command -v nginx >/dev/null 2>&1 || \
+		{ apt-get -o DPkg::Lock::Timeout=600 update -q && $(APT_INSTALL) nginx; }
+
 # The fast subset, for while you work: no test that starts a real server.
-test-quick: $(VENV)/.dev
+test-quick: $(VENV)/.dev system-packages
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev

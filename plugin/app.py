@@ -8,13 +8,16 @@ from typing import Any
 
 from quart import Quart
 
-from . import todos
+from . import health, todos
 from .access_log import AccessLogMiddleware
+from .allowlist import with_allowlist
 from .auth import build_authenticator, install_authentication
 from .config import Settings, load_settings
 from .cors import CORSMiddleware
 from .errors import install_error_handlers
+from .https_redirect import with_https_redirect
 from .plugin_files import PluginFiles, PluginFilesMiddleware
+from .rate_limit import install_rate_limit
 from .state import AppState
 from .storage import open_store
 
@@ -33,7 +36,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     state.install(app)
     install_error_handlers(app)
     install_authentication(app, build_authenticator(settings))
+    install_rate_limit(app, settings)
     app.register_blueprint(todos.blueprint)
+    app.register_blueprint(health.blueprint)
 
     @app.before_serving
     async def open_database() -> None:
@@ -52,7 +57,8 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     files = PluginFiles(settings)
     inner: Any = app.asgi_app
+    cors = CORSMiddleware(PluginFilesMiddleware(inner, files), settings.cors_origins)
     app.asgi_app = AccessLogMiddleware(  # type: ignore[method-assign,assignment]
-        CORSMiddleware(PluginFilesMiddleware(inner, files), settings.cors_origins)
+        with_https_redirect(with_allowlist(cors, settings), settings)
     )
     return app

@@ -17,6 +17,7 @@ from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.run import run as run_workers
 
+from . import db_cli
 from .app import create_app
 from .config import AUTH_MODES, ConfigError, Settings, load_settings
 
@@ -29,7 +30,7 @@ Subparsers = Any  # argparse's _SubParsersAction, which it does not export
 
 # Each feature adds its subcommands here: a function that adds parsers to ``commands`` and sets
 # ``handler`` (a Handler) on each with ``set_defaults``.
-COMMANDS: tuple[Callable[[Subparsers], None], ...] = ()
+COMMANDS: tuple[Callable[[Subparsers], None], ...] = (db_cli.register,)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,6 +63,8 @@ def _add_serve_flags(parser: argparse.ArgumentParser) -> None:
         "--auth", default=default, choices=AUTH_MODES, help="auth mode (PLUGIN_AUTH)"
     )
     parser.add_argument("--log-level", default=default, help="DEBUG, INFO, ... (PLUGIN_LOG_LEVEL)")
+    parser.add_argument("--certfile", default=default, help="TLS certificate (PLUGIN_CERTFILE)")
+    parser.add_argument("--keyfile", default=default, help="TLS private key (PLUGIN_KEYFILE)")
 
 
 def _configure_logging(level: str) -> None:
@@ -70,13 +73,18 @@ def _configure_logging(level: str) -> None:
     )
 
 
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def _hypercorn_config(settings: Settings) -> HypercornConfig:
     config = HypercornConfig()
-    config.bind = [
-        f"[{settings.host}]:{settings.port}"
-        if ":" in settings.host
-        else f"{settings.host}:{settings.port}"
-    ]
+    config.bind = [_address(settings.host, settings.port)]
+    if settings.certfile:
+        # Hypercorn's context refuses anything older than TLS 1.2 and offers h2 and http/1.1.
+        config.certfile, config.keyfile = settings.certfile, settings.keyfile
+    if settings.redirect_http_port:
+        config.insecure_bind = [_address(settings.host, settings.redirect_http_port)]
     config.accesslog = None  # our own access line is cheaper; see plugin.access_log
     config.errorlog = logging.getLogger("hypercorn.error")
     config.graceful_timeout = 10
@@ -84,8 +92,14 @@ def _hypercorn_config(settings: Settings) -> HypercornConfig:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    status = db_cli.prepare_database(settings)
+    if status:
+        return status
     config = _hypercorn_config(settings)
-    logger.info("serving on http://%s:%d (auth %s)", settings.host, settings.port, settings.auth)
+    scheme = "https" if settings.certfile else "http"
+    logger.info(
+        "serving on %s://%s:%d (auth %s)", scheme, settings.host, settings.port, settings.auth
+    )
     if settings.workers == 1:
         # hypercorn.asyncio.serve installs SIGINT/SIGTERM handlers that drain requests first.
         asyncio.run(serve(create_app(settings), config))

@@ -9,6 +9,7 @@ failing on the first request that touches it.
 from __future__ import annotations
 
 import ipaddress
+import ssl
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -16,13 +17,24 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["AUTH_MODES", "ConfigError", "Settings", "load_settings", "PROJECT_ROOT"]
+from .networks import parse_networks
+from .rates import parse_rate
+
+__all__ = [
+    "AUTH_MODES",
+    "ConfigError",
+    "Settings",
+    "is_database_url",
+    "load_settings",
+    "PROJECT_ROOT",
+]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 AUTH_MODES = ("none", "service_http", "user_http", "oauth")
 AUTHORIZATION_TYPES = ("bearer", "basic")
 DEFAULT_CORS_ORIGINS = ("https://chat.openai.com", "https://chatgpt.com")
 ENV_PREFIX = "PLUGIN_"
+DATABASE_URL_SCHEMES = ("postgresql://", "postgres://")
 
 
 class ConfigError(ValueError):
@@ -40,7 +52,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 5003
     workers: int = 1
-    database: Path = PROJECT_ROOT / "data" / "plugin.sqlite3"
+    database: str = field(default=str(PROJECT_ROOT / "data" / "plugin.sqlite3"), repr=False)
     root: Path = PROJECT_ROOT
     public_url: str = ""
     auth: str = "none"
@@ -52,8 +64,20 @@ class Settings:
     access_log: bool = True
     log_level: str = "INFO"
     max_body_bytes: int = 64 * 1024
+    # production
+    certfile: str = ""
+    keyfile: str = ""
+    redirect_http_port: int = 0
+    rate_limit: str = "60/minute"
+    rate_limit_burst: int = 0
+    allowed_networks: tuple[str, ...] = ()
+    allowlist_exempt_loopback: bool = True
+    allowlist_exempt_plugin_files: bool = True
 
     def __post_init__(self) -> None:
+        # A Path given in code (tests, embedding) is accepted like the text of an environment value.
+        object.__setattr__(self, "database", str(self.database))
+        _check_production(self)
         _check(self.auth in AUTH_MODES, "auth", f"must be one of {', '.join(AUTH_MODES)}")
         _check(
             self.authorization_type in AUTHORIZATION_TYPES,
@@ -103,6 +127,47 @@ class Settings:
     def to_environ(self) -> dict[str, str]:
         """Render every setting as ``PLUGIN_*`` variables, so worker processes rebuild it."""
         return {ENV_PREFIX + f.name.upper(): _format(getattr(self, f.name)) for f in fields(self)}
+
+
+def is_database_url(database: str) -> bool:
+    """True for a PostgreSQL URL; anything else names a SQLite file."""
+    return database.startswith(DATABASE_URL_SCHEMES)
+
+
+def _check_production(settings: Settings) -> None:
+    _check(
+        bool(settings.certfile) == bool(settings.keyfile),
+        "certfile",
+        "and PLUGIN_KEYFILE must be set together",
+    )
+    if settings.certfile:
+        try:
+            ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+                settings.certfile, settings.keyfile
+            )
+        except (OSError, ssl.SSLError) as error:
+            reason = getattr(error, "strerror", None) or getattr(error, "reason", None) or error
+            _check(False, "certfile", f"and PLUGIN_KEYFILE cannot be loaded: {reason}")
+    _check(0 <= settings.redirect_http_port < 65536, "redirect_http_port", "must be a port or 0")
+    _check(
+        not settings.redirect_http_port or bool(settings.certfile),
+        "redirect_http_port",
+        "needs PLUGIN_CERTFILE: it redirects to the HTTPS port",
+    )
+    _check(
+        settings.redirect_http_port != settings.port,
+        "redirect_http_port",
+        "must differ from PLUGIN_PORT",
+    )
+    _check(settings.rate_limit_burst >= 0, "rate_limit_burst", "must be 0 (= the rate) or more")
+    try:
+        parse_rate(settings.rate_limit)
+    except ValueError as error:
+        _check(False, "rate_limit", str(error))
+    try:
+        parse_networks(settings.allowed_networks)
+    except ValueError as error:
+        _check(False, "allowed_networks", str(error))
 
 
 def _check(ok: bool, name: str, message: str) -> None:
@@ -200,9 +265,10 @@ def load_settings(
     for layer in layers:
         for name, raw in layer.items():
             values[name] = _coerce(name, raw, known[name].type)
-    for name in ("database", "root"):
-        if name in values and not values[name].is_absolute():
-            values[name] = PROJECT_ROOT / values[name]
+    if "root" in values and not values["root"].is_absolute():
+        values["root"] = PROJECT_ROOT / values["root"]
+    if "database" in values and not is_database_url(values["database"]):
+        values["database"] = str(PROJECT_ROOT / Path(values["database"]).expanduser())
     if "log_level" in values:
         values["log_level"] = values["log_level"].upper()
     return Settings(**values)

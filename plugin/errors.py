@@ -5,7 +5,11 @@
     ├── Unauthorized      401     missing or wrong credentials (adds WWW-Authenticate)
     ├── NotFound          404     unknown user, index, id or route
     ├── PayloadTooLarge   413     body over PLUGIN_MAX_BODY_BYTES
-    └── ValidationFailed  422     a field missing, of the wrong type or out of range
+    ├── ValidationFailed  422     a field missing, of the wrong type or out of range
+    ├── TooManyRequests   429     over PLUGIN_RATE_LIMIT (adds Retry-After)
+    └── NotReady          503     /readyz: the database does not answer
+
+The network allowlist answers 403 ``forbidden_network`` in the same envelope, before Quart.
 
 Quart's and Werkzeug's own HTTP errors (404, 405, 413, ...) are rendered in the same shape, and
 anything unexpected becomes a generic 500 whose details go to the log only.
@@ -24,7 +28,9 @@ __all__ = [
     "APIError",
     "BadRequest",
     "NotFound",
+    "NotReady",
     "PayloadTooLarge",
+    "TooManyRequests",
     "Unauthorized",
     "ValidationFailed",
     "envelope",
@@ -82,6 +88,16 @@ class PayloadTooLarge(APIError):
 class ValidationFailed(APIError):
     status_code = 422
     error = "invalid_request"
+
+
+class TooManyRequests(APIError):
+    status_code = 429
+    error = "rate_limited"
+
+
+class NotReady(APIError):
+    status_code = 503
+    error = "not_ready"
 
 
 def _code_for(exception: HTTPException) -> str:

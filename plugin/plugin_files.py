@@ -19,7 +19,7 @@ from .documents import parse_manifest, parse_spec, render_manifest, render_spec,
 from .live_file import FileProblem, LiveFile
 from .public_url import public_base_url
 
-__all__ = ["PluginFiles", "PluginFilesMiddleware"]
+__all__ = ["PluginFiles", "PluginFilesMiddleware", "is_plugin_file"]
 
 JSON = b"application/json"
 YAML = b"application/yaml"
@@ -89,6 +89,11 @@ STATIC: dict[str, tuple[str, bytes]] = {
     "/legal": ("legal.html", b"text/html; charset=utf-8"),
     "/privacy": ("privacy.html", b"text/html; charset=utf-8"),
 }
+
+
+def is_plugin_file(path: str) -> bool:
+    """Whether ``path`` is one of the files ChatGPT fetches at install time."""
+    return path in RENDERED or path in STATIC or path.startswith("/.well-known/")
 
 
 def _content_type(path: Path) -> bytes:

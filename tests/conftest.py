@@ -14,6 +14,7 @@ from quart.testing import QuartClient
 from plugin import Settings, create_app
 from plugin.config import PROJECT_ROOT
 
+from .postgres import PostgresCluster
 from .servers import LiveServer
 
 SERVICE_TOKEN = "test-service-token-0123456789"
@@ -31,10 +32,28 @@ def plugin_root(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """One PostgreSQL server for the session; fails (never skips) if it cannot start."""
+    cluster = PostgresCluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every test that builds settings runs once on SQLite and once on a fresh PostgreSQL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "plugin.sqlite3")
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    return cluster.new_database()
+
+
 @pytest.fixture
-def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+def make_settings(database: str) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {"database": tmp_path / "plugin.sqlite3"}
+        # Rate limits have their own tests; elsewhere a busy test must not be throttled.
+        values: dict[str, Any] = {"database": database, "rate_limit": "off"}
         values.update(overrides)
         return Settings(**values)
 
@@ -65,7 +84,11 @@ def live_server(tmp_path: Path) -> Callable[..., LiveServer]:
 
     def start(env: dict[str, str] | None = None, args: list[str] | None = None) -> LiveServer:
         server = LiveServer(
-            {"PLUGIN_DATABASE": str(tmp_path / "live.sqlite3"), **(env or {})},
+            {
+                "PLUGIN_DATABASE": str(tmp_path / "live.sqlite3"),
+                "PLUGIN_RATE_LIMIT": "off",
+                **(env or {}),
+            },
             args or [],
             log_path=tmp_path / f"server{len(started)}.log",
         )

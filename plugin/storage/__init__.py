@@ -1,20 +1,32 @@
 """The one storage interface every handler goes through.
 
 Handlers never see SQL: they call a :class:`Store`, and every method takes the owner first so
-per-user isolation lives in this layer. SQLite (aiosqlite) is the embedded default.
+per-user isolation lives in this layer. SQLite (aiosqlite) is the embedded default; a
+``postgresql://`` URL selects PostgreSQL (asyncpg) for several instances sharing one database.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from ..config import is_database_url
 from .base import Store, Todo
-from .migrations import SchemaTooNewError
-from .sqlite import SQLiteStore
+from .migrations import SchemaTooNewError, latest_version
+from .postgres import PostgresStore, postgres_schema_version
+from .sqlite import SQLiteStore, sqlite_schema_version
 
-__all__ = ["SchemaTooNewError", "Store", "Todo", "open_store"]
+__all__ = ["SchemaTooNewError", "Store", "Todo", "latest_version", "open_store", "schema_version"]
 
 
-async def open_store(database: Path) -> Store:
-    """Open (and migrate) the configured database."""
-    return await SQLiteStore.open(database)
+async def open_store(database: str) -> Store:
+    """Open (and migrate) the configured database: a SQLite file or a PostgreSQL URL."""
+    if is_database_url(database):
+        return await PostgresStore.open(database)
+    return await SQLiteStore.open(Path(database))
+
+
+async def schema_version(database: str) -> int:
+    """The database's schema version, without migrating it (0 for a new database)."""
+    if is_database_url(database):
+        return await postgres_schema_version(database)
+    return await sqlite_schema_version(Path(database))

@@ -21,9 +21,9 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from .base import Todo
-from .migrations import MIGRATIONS, SchemaTooNewError, latest_version
+from .migrations import CREATE_VERSION_TABLE, READ_VERSION, pending_steps
 
-__all__ = ["SQLiteStore"]
+__all__ = ["SQLiteStore", "sqlite_schema_version"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,26 +42,35 @@ async def _connect(path: Path) -> aiosqlite.Connection:
     return connection
 
 
+async def _read_version(connection: aiosqlite.Connection) -> int:
+    await connection.execute(CREATE_VERSION_TABLE)
+    rows = list(await connection.execute_fetchall(READ_VERSION))
+    return int(rows[0][0])
+
+
 async def _migrate(connection: aiosqlite.Connection) -> None:
     await connection.execute("BEGIN IMMEDIATE")
     try:
-        await connection.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
-        )
-        rows = list(await connection.execute_fetchall("SELECT max(version) FROM schema_version"))
-        current = rows[0][0] or 0
-        if current > latest_version():
-            raise SchemaTooNewError(current)
-        for version, statements in MIGRATIONS:
-            if version > current:
-                for statement in statements:
-                    await connection.execute(statement)
-                await connection.execute("INSERT INTO schema_version VALUES (?)", (version,))
-                logger.info("database migrated to schema version %d", version)
+        for version, statements in pending_steps("sqlite", await _read_version(connection)):
+            for statement in statements:
+                await connection.execute(statement)
+            await connection.execute("INSERT INTO schema_version VALUES (?)", (version,))
+            logger.info("database migrated to schema version %d", version)
         await connection.execute("COMMIT")
     except BaseException:
         await connection.execute("ROLLBACK")
         raise
+
+
+async def sqlite_schema_version(path: Path) -> int:
+    """The schema version of the database at ``path`` (0 when new), without migrating it."""
+    if not path.exists():
+        return 0
+    connection = await _connect(path)
+    try:
+        return await _read_version(connection)
+    finally:
+        await connection.close()
 
 
 def _todo(row: Any) -> Todo:

@@ -1,0 +1,77 @@
+"""``python main.py db migrate`` and ``db check``, and the database check ``serve`` runs first.
+
+Checking (and migrating) once in the parent process means a schema newer than the code or an
+unreachable database stops start-up with one line, before any worker is spawned, and N workers
+never race to migrate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import sys
+from typing import Any
+
+import asyncpg
+
+from .config import Settings
+from .storage import SchemaTooNewError, latest_version, open_store, schema_version
+
+__all__ = ["prepare_database", "register"]
+
+DATABASE_ERRORS = (SchemaTooNewError, OSError, sqlite3.Error, asyncpg.PostgresError)
+
+
+def _fail(error: BaseException) -> int:
+    reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+    print(f"error: PLUGIN_DATABASE: {reason}", file=sys.stderr)
+    return 2
+
+
+async def _migrate(database: str) -> None:
+    store = await open_store(database)
+    await store.close()
+
+
+def prepare_database(settings: Settings) -> int:
+    """Migrate the database; 0, or 2 after one line saying why it cannot be used."""
+    try:
+        asyncio.run(_migrate(settings.database))
+    except DATABASE_ERRORS as error:
+        return _fail(error)
+    return 0
+
+
+def _migrate_command(settings: Settings, args: argparse.Namespace) -> int:
+    status = prepare_database(settings)
+    if status == 0:
+        print(f"database at schema version {latest_version()}")
+    return status
+
+
+def _check_command(settings: Settings, args: argparse.Namespace) -> int:
+    """0 when the schema is current, 1 when ``db migrate`` has work to do, 2 when unusable."""
+    try:
+        found = asyncio.run(schema_version(settings.database))
+    except DATABASE_ERRORS as error:
+        return _fail(error)
+    if found > latest_version():
+        return _fail(SchemaTooNewError(found))
+    if found < latest_version():
+        print(f"database at schema version {found}; run `db migrate` for {latest_version()}")
+        return 1
+    print(f"database at schema version {found} (current)")
+    return 0
+
+
+def register(commands: Any) -> None:
+    database = argparse.ArgumentParser(add_help=False)
+    database.add_argument("--database", default=argparse.SUPPRESS, help="(PLUGIN_DATABASE)")
+    db = commands.add_parser("db", help="database schema: migrate or check")
+    actions = db.add_subparsers(dest="db_command", required=True)
+    for name, handler, text in (
+        ("migrate", _migrate_command, "apply pending migrations"),
+        ("check", _check_command, "exit 0 if current, 1 if behind, 2 if unusable"),
+    ):
+        actions.add_parser(name, help=text, parents=[database]).set_defaults(handler=handler)
