@@ -12,7 +12,7 @@ from __future__ import annotations
 from .asgi import ASGIApp, Receive, Scope, Send, send_error
 from .config import Settings
 from .health import HEALTH_PATHS
-from .networks import client_address, parse_networks
+from .networks import client_address, forwarded_hops, parse_networks
 from .plugin_files import is_plugin_file
 
 __all__ = ["with_allowlist"]
@@ -30,6 +30,7 @@ class AllowlistMiddleware:
         self._app = app
         self._networks = parse_networks(settings.allowed_networks)
         self._hops = settings.trusted_proxy_hops
+        self._proxies = settings.trusted_proxy_networks
         self._loopback = settings.allowlist_exempt_loopback
         self._plugin_files = settings.allowlist_exempt_plugin_files
 
@@ -37,7 +38,7 @@ class AllowlistMiddleware:
         path: str = scope["path"]
         if path in HEALTH_PATHS or (self._plugin_files and is_plugin_file(path)):
             return True
-        address = client_address(scope, self._hops)
+        address = client_address(scope, forwarded_hops(scope, self._hops, self._proxies))
         if address is None:
             return False
         if self._loopback and address.is_loopback:

@@ -13,11 +13,12 @@ import ssl
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .networks import parse_networks
+from .networks import Network, parse_networks
 from .rates import parse_rate
 
 __all__ = [
@@ -73,6 +74,7 @@ class Settings:
     allowed_networks: tuple[str, ...] = ()
     allowlist_exempt_loopback: bool = True
     allowlist_exempt_plugin_files: bool = True
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # A Path given in code (tests, embedding) is accepted like the text of an environment value.
@@ -119,6 +121,11 @@ class Settings:
         except ValueError:
             _check(self.host == "localhost", "host", "must be an IP address or localhost")
 
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[Network, ...]:
+        """Where the trusted proxies connect from (empty: any peer is believed)."""
+        return parse_networks(self.trusted_proxies)
+
     @property
     def base_url(self) -> str:
         """The public URL without a trailing slash, or "" when it is derived per request."""
@@ -164,10 +171,11 @@ def _check_production(settings: Settings) -> None:
         parse_rate(settings.rate_limit)
     except ValueError as error:
         _check(False, "rate_limit", str(error))
-    try:
-        parse_networks(settings.allowed_networks)
-    except ValueError as error:
-        _check(False, "allowed_networks", str(error))
+    for name in ("allowed_networks", "trusted_proxies"):
+        try:
+            parse_networks(getattr(settings, name))
+        except ValueError as error:
+            _check(False, name, str(error))
 
 
 def _check(ok: bool, name: str, message: str) -> None:

@@ -3,6 +3,8 @@
 The client address is the TCP peer, unless ``PLUGIN_TRUSTED_PROXY_HOPS`` says that many proxies
 stand in front: then it is the ``X-Forwarded-For`` entry the outermost trusted proxy appended,
 read from the right as Werkzeug's ProxyFix does, so entries a client prepends change nothing.
+With ``PLUGIN_TRUSTED_PROXIES`` set, forwarded headers count only when the TCP peer is one of
+those proxies.
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ from pathlib import Path
 
 from .asgi import Scope, header
 
-__all__ = ["IPAddress", "Network", "client_address", "parse_networks", "PRESETS"]
+__all__ = [
+    "IPAddress",
+    "Network",
+    "PRESETS",
+    "client_address",
+    "forwarded_hops",
+    "parse_networks",
+]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -44,22 +53,37 @@ def parse_networks(items: Iterable[str]) -> tuple[Network, ...]:
     return tuple(networks)
 
 
+def forwarded_hops(scope: Scope, hops: int, proxies: tuple[Network, ...]) -> int:
+    """``hops``, or 0 when ``proxies`` are set and the TCP peer is not one of them.
+
+    Then a client that reaches the app directly cannot forge ``X-Forwarded-*``: its headers
+    are ignored and its own address and Host are used.
+    """
+    if not hops or not proxies:
+        return hops
+    peer = _peer(scope)
+    return hops if peer is not None and any(peer in network for network in proxies) else 0
+
+
+def _peer(scope: Scope) -> IPAddress | None:
+    client = scope.get("client")
+    try:
+        return ipaddress.ip_address(client[0]) if client else None
+    except ValueError:
+        return None
+
+
 def client_address(scope: Scope, trusted_hops: int) -> IPAddress | None:
     """The caller's address after the trusted proxies, or None if it cannot be known."""
-    if trusted_hops:
-        forwarded = header(scope, b"x-forwarded-for")
-        if forwarded is None:
-            return None
-        values = [value.strip() for value in forwarded.split(",")]
-        if len(values) < trusted_hops:
-            return None
-        raw = values[-trusted_hops]
-    else:
-        client = scope.get("client")
-        if not client:
-            return None
-        raw = str(client[0])
+    if not trusted_hops:
+        return _peer(scope)
+    forwarded = header(scope, b"x-forwarded-for")
+    if forwarded is None:
+        return None
+    values = [value.strip() for value in forwarded.split(",")]
+    if len(values) < trusted_hops:
+        return None
     try:
-        return ipaddress.ip_address(raw)
+        return ipaddress.ip_address(values[-trusted_hops])
     except ValueError:
         return None

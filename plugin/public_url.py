@@ -12,6 +12,7 @@ import re
 
 from .asgi import Scope, header
 from .config import Settings
+from .networks import forwarded_hops
 
 __all__ = ["LOOPBACK_HOSTS", "public_base_url"]
 
@@ -34,7 +35,7 @@ def public_base_url(settings: Settings, scope: Scope) -> str | None:
         return settings.base_url
     scheme = str(scope.get("scheme", "http"))
     host = header(scope, b"host")
-    hops = settings.trusted_proxy_hops
+    hops = forwarded_hops(scope, settings.trusted_proxy_hops, settings.trusted_proxy_networks)
     if hops:
         scheme = _forwarded(scope, b"x-forwarded-proto", hops) or scheme
         host = _forwarded(scope, b"x-forwarded-host", hops) or host

@@ -25,7 +25,7 @@ from quart import Quart, g, request
 from .asgi import Scope
 from .config import Settings
 from .errors import TooManyRequests
-from .networks import client_address
+from .networks import client_address, forwarded_hops
 from .rates import Rate, parse_rate
 
 __all__ = ["RateLimiter", "caller_key", "install_rate_limit", "unlimited"]
@@ -79,7 +79,9 @@ def caller_key(settings: Settings) -> str:
     ephemeral = request.headers.get(EPHEMERAL_USER_HEADER)
     if ephemeral:
         return f"ephemeral:{ephemeral[:128]}"
-    address = client_address(cast(Scope, request.scope), settings.trusted_proxy_hops)
+    scope = cast(Scope, request.scope)
+    hops = forwarded_hops(scope, settings.trusted_proxy_hops, settings.trusted_proxy_networks)
+    address = client_address(scope, hops)
     return f"address:{address}"
 
 

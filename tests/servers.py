@@ -33,7 +33,8 @@ class LiveServer:
         log_path: Path | None = None,
     ) -> None:
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        scheme = "https" if env.get("PLUGIN_CERTFILE") else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("PLUGIN_")},
             **env,
@@ -66,7 +67,7 @@ class LiveServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}: {self.log()}")
             try:
-                httpx.get(f"{self.url}/openapi.json", timeout=1)
+                httpx.get(f"{self.url}/healthz", timeout=1, verify=False)
                 return self
             except httpx.TransportError:
                 time.sleep(0.05)
