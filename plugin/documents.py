@@ -78,9 +78,9 @@ def manifest_auth(settings: Settings, base_url: str) -> dict[str, Any]:
     elif settings.auth == "oauth":
         auth.update(
             client_url=f"{base_url}/oauth/authorize",
-            scope="",
+            scope=" ".join(settings.oauth_scopes),
             authorization_url=f"{base_url}/oauth/token",
-            authorization_content_type="application/json",
+            authorization_content_type=settings.oauth_authorization_content_type,
         )
     if settings.auth in ("service_http", "oauth") and settings.verification_token:
         auth["verification_tokens"] = {"openai": settings.verification_token}
