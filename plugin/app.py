@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from typing import Any
 
 from quart import Quart
@@ -11,11 +12,12 @@ from quart import Quart
 from . import health, todos
 from .access_log import AccessLogMiddleware
 from .allowlist import with_allowlist
-from .auth import build_authenticator, install_authentication
+from .auth import Clock, build_authenticator, install_authentication
 from .config import Settings, load_settings
 from .cors import CORSMiddleware
 from .errors import install_error_handlers
 from .https_redirect import with_https_redirect
+from .oauth import OAUTH_PAGE_PREFIXES, install_oauth
 from .plugin_files import PluginFiles, PluginFilesMiddleware
 from .rate_limit import install_rate_limit
 from .state import AppState
@@ -26,8 +28,10 @@ __all__ = ["create_app"]
 logger = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> Quart:
-    """Build the app; without settings they are read from ``PLUGIN_*`` (for ``hypercorn``)."""
+def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Quart:
+    """Build the app; without settings they are read from ``PLUGIN_*`` (for ``hypercorn``).
+
+    ``clock`` decides when codes and tokens expire; tests pass a frozen one."""
     if settings is None:
         settings = load_settings(os.environ)
     app = Quart(__name__)
@@ -35,7 +39,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     state = AppState(settings)
     state.install(app)
     install_error_handlers(app)
-    install_authentication(app, build_authenticator(settings))
+    install_authentication(app, build_authenticator(settings, lambda: state.open_store, clock))
+    install_oauth(app, settings, lambda: state.open_store, clock)
     install_rate_limit(app, settings)
     app.register_blueprint(todos.blueprint)
     app.register_blueprint(health.blueprint)
@@ -57,7 +62,9 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     files = PluginFiles(settings)
     inner: Any = app.asgi_app
-    cors = CORSMiddleware(PluginFilesMiddleware(inner, files), settings.cors_origins)
+    cors = CORSMiddleware(
+        PluginFilesMiddleware(inner, files), settings.cors_origins, OAUTH_PAGE_PREFIXES
+    )
     app.asgi_app = AccessLogMiddleware(  # type: ignore[method-assign,assignment]
         with_https_redirect(with_allowlist(cors, settings), settings)
     )

@@ -18,8 +18,9 @@ from .sqlite import SQLiteStore, sqlite_schema_version
 __all__ = ["SchemaTooNewError", "Store", "Todo", "latest_version", "open_store", "schema_version"]
 
 
-async def open_store(database: str) -> Store:
+async def open_store(database: str | Path) -> Store:
     """Open (and migrate) the configured database: a SQLite file or a PostgreSQL URL."""
+    database = str(database)
     if is_database_url(database):
         return await PostgresStore.open(database)
     return await SQLiteStore.open(Path(database))

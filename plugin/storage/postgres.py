@@ -10,13 +10,14 @@ deleting "index 0" of one list delete two different todos, as one SQLite writer 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import asyncpg
 
-from .base import Todo
 from .migrations import CREATE_VERSION_TABLE, READ_VERSION, pending_steps
+from .sql import Connection, Operation, SQLStore
 
 __all__ = ["PostgresStore", "postgres_schema_version"]
 
@@ -24,11 +25,43 @@ logger = logging.getLogger(__name__)
 
 POOL_SIZE = 10  # per worker process; PostgreSQL's default max_connections is 100
 MIGRATION_LOCK = 0x706C7567  # one advisory lock id, so instances starting together migrate once
-TODO_COLUMNS = "id, text, created_at"
 
 
-def _todo(row: Any) -> Todo | None:
-    return None if row is None else Todo(id=row[0], text=row[1], created_at=row[2])
+@cache
+def _numbered(sql: str) -> str:
+    """SQLite's ``?`` placeholders as PostgreSQL's ``$1, $2, ...`` (no ``?`` in literals here)."""
+    head, *rest = sql.split("?")
+    return head + "".join(f"${number}{part}" for number, part in enumerate(rest, 1))
+
+
+class _Adapter:
+    """An asyncpg pool or connection behind the aiosqlite calls the shared SQL makes."""
+
+    def __init__(self, target: asyncpg.Pool | asyncpg.Connection) -> None:
+        self._target = target
+
+    async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> None:
+        await self._target.execute(_numbered(sql), *parameters)
+
+    async def executemany(self, sql: str, parameters: Sequence[Sequence[Any]]) -> None:
+        await self._target.executemany(_numbered(sql), parameters)
+
+    async def execute_fetchall(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
+        return [tuple(row) for row in await self._target.fetch(_numbered(sql), *parameters)]
+
+
+class _Transactions:
+    """Each write operation in its own transaction on a pooled connection."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def submit(self, operation: Operation) -> Any:
+        async with self._pool.acquire() as connection, connection.transaction():
+            return await operation(_Adapter(connection))
+
+    async def close(self) -> None:
+        """Nothing queued here: the pool's close waits for operations in flight."""
 
 
 async def _migrate(connection: asyncpg.Connection) -> None:
@@ -53,11 +86,13 @@ async def postgres_schema_version(url: str) -> int:
         await connection.close()
 
 
-class PostgresStore:
+class PostgresStore(SQLStore):
     """A connection pool; every write is its own committed transaction."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+        self._reader = _Adapter(pool)
+        self._committer = _Transactions(pool)
 
     @classmethod
     async def open(cls, url: str) -> PostgresStore:
@@ -70,49 +105,8 @@ class PostgresStore:
             raise
         return cls(pool)
 
-    async def list_todos(self, owner: str, limit: int, offset: int) -> list[Todo]:
-        rows = await self._pool.fetch(
-            f"SELECT {TODO_COLUMNS} FROM todos WHERE owner = $1 ORDER BY id LIMIT $2 OFFSET $3",
-            owner,
-            limit,
-            offset,
-        )
-        return [Todo(id=row[0], text=row[1], created_at=row[2]) for row in rows]
-
-    async def add_todo(self, owner: str, text: str) -> Todo:
-        created_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        todo_id = await self._pool.fetchval(
-            "INSERT INTO todos (owner, text, created_at) VALUES ($1, $2, $3) RETURNING id",
-            owner,
-            text,
-            created_at,
-        )
-        return Todo(id=todo_id, text=text, created_at=created_at)
-
-    async def delete_todo_at(self, owner: str, index: int) -> Todo | None:
-        async with self._pool.acquire() as connection, connection.transaction():
-            await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", owner)
-            return _todo(
-                await connection.fetchrow(
-                    f"""DELETE FROM todos WHERE id = (
-                        SELECT id FROM todos WHERE owner = $1 ORDER BY id LIMIT 1 OFFSET $2
-                    ) RETURNING {TODO_COLUMNS}""",
-                    owner,
-                    index,
-                )
-            )
-
-    async def delete_todo(self, owner: str, todo_id: int) -> Todo | None:
-        return _todo(
-            await self._pool.fetchrow(
-                f"DELETE FROM todos WHERE owner = $1 AND id = $2 RETURNING {TODO_COLUMNS}",
-                owner,
-                todo_id,
-            )
-        )
-
-    async def ping(self) -> None:
-        await self._pool.fetchval("SELECT 1")
+    async def _lock_owner(self, connection: Connection, owner: str) -> None:
+        await connection.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (owner,))
 
     async def close(self) -> None:
         """Wait for queries in flight, then close every connection."""

@@ -13,24 +13,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
 
-from .base import Todo
 from .migrations import CREATE_VERSION_TABLE, READ_VERSION, pending_steps
+from .sql import Operation, SQLStore
 
 __all__ = ["SQLiteStore", "sqlite_schema_version"]
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Operation = Callable[[aiosqlite.Connection], Awaitable[Any]]
 BUSY_TIMEOUT_MS = 10_000
-TODO_COLUMNS = "id, text, created_at"
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:
@@ -71,15 +67,6 @@ async def sqlite_schema_version(path: Path) -> int:
         return await _read_version(connection)
     finally:
         await connection.close()
-
-
-def _todo(row: Any) -> Todo:
-    return Todo(id=row[0], text=row[1], created_at=row[2])
-
-
-def _first_todo(rows: Any) -> Todo | None:
-    rows = list(rows)
-    return _todo(rows[0]) if rows else None
 
 
 class _GroupCommitter:
@@ -154,8 +141,14 @@ def _settle(
         future.set_result(result)
 
 
-class SQLiteStore:
-    """The embedded store: one writer connection with group commit, one reader connection."""
+class SQLiteStore(SQLStore):
+    """The embedded store: one writer connection with group commit, one reader connection.
+
+    One writer means deletes by index are already serial; the queries are in :mod:`.sql`.
+    """
+
+    _reader: aiosqlite.Connection
+    _committer: _GroupCommitter
 
     def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
         self._writer = writer
@@ -173,55 +166,6 @@ class SQLiteStore:
             raise
         reader = await _connect(path)
         return cls(writer, reader)
-
-    async def list_todos(self, owner: str, limit: int, offset: int) -> list[Todo]:
-        rows = await self._reader.execute_fetchall(
-            f"SELECT {TODO_COLUMNS} FROM todos WHERE owner = ? ORDER BY id LIMIT ? OFFSET ?",
-            (owner, limit, offset),
-        )
-        return [_todo(row) for row in rows]
-
-    async def add_todo(self, owner: str, text: str) -> Todo:
-        created_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-        async def insert(connection: aiosqlite.Connection) -> Todo:
-            rows = await connection.execute_fetchall(
-                "INSERT INTO todos (owner, text, created_at) VALUES (?, ?, ?) RETURNING id",
-                (owner, text, created_at),
-            )
-            return Todo(id=list(rows)[0][0], text=text, created_at=created_at)
-
-        result: Todo = await self._committer.submit(insert)
-        return result
-
-    async def delete_todo_at(self, owner: str, index: int) -> Todo | None:
-        async def delete(connection: aiosqlite.Connection) -> Todo | None:
-            return _first_todo(
-                await connection.execute_fetchall(
-                    f"""DELETE FROM todos WHERE id = (
-                        SELECT id FROM todos WHERE owner = ? ORDER BY id LIMIT 1 OFFSET ?
-                    ) RETURNING {TODO_COLUMNS}""",
-                    (owner, index),
-                )
-            )
-
-        result: Todo | None = await self._committer.submit(delete)
-        return result
-
-    async def delete_todo(self, owner: str, todo_id: int) -> Todo | None:
-        async def delete(connection: aiosqlite.Connection) -> Todo | None:
-            return _first_todo(
-                await connection.execute_fetchall(
-                    f"DELETE FROM todos WHERE owner = ? AND id = ? RETURNING {TODO_COLUMNS}",
-                    (owner, todo_id),
-                )
-            )
-
-        result: Todo | None = await self._committer.submit(delete)
-        return result
-
-    async def ping(self) -> None:
-        await self._reader.execute_fetchall("SELECT 1")
 
     async def close(self) -> None:
         await self._committer.close()
