@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test test-quick lint bench clean system-packages
+.PHONY: run test test-quick lint bench bench-production clean system-packages
 
 $(VENV)/.run: requirements/run.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ test-quick: $(VENV)/.dev system-packages
 
 bench: $(VENV)/.dev
 	$(PY) bench/run.py
+
+bench-production: $(VENV)/.dev system-packages
+	@command -v wrk >/dev/null 2>&1 || $(APT_INSTALL) wrk
+	$(PY) -m bench.production
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from . import networks
 from .asgi import Scope, header
 from .config import Settings
 from .networks import forwarded_hops
@@ -51,10 +52,7 @@ def public_base_url(settings: Settings, scope: Scope) -> str | None:
 
 
 def client_address(settings: Settings, scope: Scope) -> str:
-    """The caller's address: the peer, or what the outermost trusted proxy saw."""
-    if settings.trusted_proxy_hops:
-        forwarded = _forwarded(scope, b"x-forwarded-for", settings.trusted_proxy_hops)
-        if forwarded:
-            return forwarded
-    client = scope.get("client")
-    return str(client[0]) if client else "-"
+    """The caller's address: the peer, or what the outermost trusted proxy saw ("-": unknown)."""
+    hops = forwarded_hops(scope, settings.trusted_proxy_hops, settings.trusted_proxy_networks)
+    address = networks.client_address(scope, hops)
+    return "-" if address is None else str(address)

@@ -25,7 +25,7 @@ from quart import Quart, g, request
 from .asgi import Scope
 from .config import Settings
 from .errors import TooManyRequests
-from .networks import client_address, forwarded_hops
+from .public_url import client_address
 from .rates import Rate, parse_rate
 
 __all__ = ["RateLimiter", "caller_key", "install_rate_limit", "unlimited"]
@@ -79,10 +79,7 @@ def caller_key(settings: Settings) -> str:
     ephemeral = request.headers.get(EPHEMERAL_USER_HEADER)
     if ephemeral:
         return f"ephemeral:{ephemeral[:128]}"
-    scope = cast(Scope, request.scope)
-    hops = forwarded_hops(scope, settings.trusted_proxy_hops, settings.trusted_proxy_networks)
-    address = client_address(scope, hops)
-    return f"address:{address}"
+    return "address:" + client_address(settings, cast(Scope, request.scope))
 
 
 def install_rate_limit(app: Quart, settings: Settings) -> None:
