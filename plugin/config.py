@@ -52,6 +52,8 @@ class Settings:
     access_log: bool = True
     log_level: str = "INFO"
     max_body_bytes: int = 64 * 1024
+    # mcp
+    mcp: bool = True
 
     def __post_init__(self) -> None:
         _check(self.auth in AUTH_MODES, "auth", f"must be one of {', '.join(AUTH_MODES)}")
