@@ -145,8 +145,16 @@ def test_argument_errors_name_the_field() -> None:
     tool = build_tools(shipped_spec()).tools["deleteTodo"]
     assert tool.errors({"username": "ann", "todo_idx": 0}) == []
     errors = tool.errors({"username": "ann", "todo_idx": "0"})
-    assert errors == ["todo_idx: '0' is not of type 'integer'"]
+    assert errors == ['todo_idx: "0" is not of type "integer"']
     assert tool.errors({}) == [
-        "'todo_idx' is a required property",
-        "'username' is a required property",
+        '"todo_idx" is a required property',
+        '"username" is a required property',
     ]
+
+
+def test_a_schema_json_schema_cannot_compile_is_reported_and_not_enforced() -> None:
+    spec = shipped_spec()
+    operation(spec, "/todos/{username}", "get")["parameters"][0]["schema"]["pattern"] = "(?<!a)["
+    built = build_tools(spec)
+    assert any("not valid JSON Schema" in problem for problem in built.problems)
+    assert built.tools["getTodos"].errors({"username": 5}) == []

@@ -229,10 +229,10 @@ class MCPEndpoint:
 
     async def _dispatch(self, scope: Scope, message: Message, modern: bool) -> dict[str, Any]:
         method = message.method
-        info, instructions = self._server_info()
         capabilities = {"tools": {"listChanged": False}}
         if modern:
             if method == "server/discover":
+                info, instructions = self._server_info()
                 result: dict[str, Any] = {
                     "supportedVersions": list(SUPPORTED_VERSIONS),
                     "capabilities": capabilities,
@@ -247,9 +247,10 @@ class MCPEndpoint:
             result["resultType"] = "complete"
             if method != "tools/call":
                 result.update(ttlMs=0, cacheScope="public")
-            result["_meta"] = {META_SERVER_INFO: info}
+            result["_meta"] = {META_SERVER_INFO: self._server_info()[0]}
             return result
         if method == "initialize":
+            info, instructions = self._server_info()
             result = {
                 "protocolVersion": negotiate(message.params),
                 "capabilities": capabilities,

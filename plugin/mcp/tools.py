@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from jsonschema import Draft202012Validator
+import jsonschema_rs
 
 from ..documents import PLACEHOLDER
 from .schemas import json_schema, resolve
@@ -52,15 +52,17 @@ class Tool:
     arguments: tuple[Argument, ...]
     has_body: bool
     definition: dict[str, Any]
-    validator: Draft202012Validator = field(compare=False, repr=False)
+    validator: Any = field(compare=False, repr=False)  # a jsonschema_rs validator, or None
 
     def errors(self, arguments: dict[str, Any]) -> list[str]:
         """What is wrong with ``arguments`` against the input schema, for the model to fix."""
+        if self.validator is None or self.validator.is_valid(arguments):
+            return []
         found = []
-        for error in sorted(self.validator.iter_errors(arguments), key=str):
-            where = "/".join(str(part) for part in error.absolute_path)
+        for error in self.validator.iter_errors(arguments):
+            where = "/".join(str(part) for part in error.instance_path)
             found.append(f"{where}: {error.message}" if where else error.message)
-        return found
+        return sorted(found)
 
 
 @dataclass(frozen=True)
@@ -281,6 +283,12 @@ def build_tools(spec: dict[str, Any]) -> ToolSet:
         output_schema = builder.output(where, operation)
         if output_schema is not None:
             definition["outputSchema"] = output_schema
+        try:
+            validator = jsonschema_rs.validator_for(input_schema)
+        except ValueError as error:
+            validator = None
+            reason = str(error).splitlines()[0]
+            builder.problems.append(f"{where}: the input schema is not valid JSON Schema: {reason}")
         tools[name] = Tool(
             name=name,
             method=method.upper(),
@@ -288,7 +296,7 @@ def build_tools(spec: dict[str, Any]) -> ToolSet:
             arguments=arguments,
             has_body=has_body,
             definition=definition,
-            validator=Draft202012Validator(input_schema),
+            validator=validator,
         )
     return ToolSet(tools, tuple(builder.problems), _base_path(spec))
 
