@@ -4,6 +4,7 @@ changed by a bad request."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from quart.testing import QuartClient
 from plugin import Settings, create_app
 
 from .conftest import SERVICE_TOKEN
+from .mcp_specs import mirror_username
 
 MODERN = "2026-07-28"
 META = {
@@ -301,3 +303,26 @@ async def test_service_http_needs_the_api_key(make_settings: Callable[..., Setti
             key,
         )
         assert body["result"]["isError"] is False
+
+
+async def test_mcp_param_headers_must_match_the_arguments(
+    make_settings: Callable[..., Settings], plugin_root: Path
+) -> None:
+    mirror_username(plugin_root)
+    app = create_app(make_settings(root=plugin_root))
+    async with app.test_app():
+        client = app.test_client()
+        params = {"name": "addTodo", "arguments": {"username": "ann", "todo": "x"}}
+        for header, status in [
+            ({}, 400),
+            ({"Mcp_Param_User": "bob"}, 400),
+            ({"Mcp_Param_User": "=?base64?YW5u?="}, 200),
+            ({"Mcp_Param_User": "ann"}, 200),
+        ]:
+            got, body = await modern(client, "tools/call", params, **header)
+            assert got == status, body
+            if status == 400:
+                assert body["error"]["code"] == -32020
+        assert await todos(client, "ann") == ["x", "x"]
+        # The legacy era has no such headers.
+        assert (await call(client, "addTodo", {"username": "ann", "todo": "y"}))["isError"] is False

@@ -158,3 +158,22 @@ def test_a_schema_json_schema_cannot_compile_is_reported_and_not_enforced() -> N
     built = build_tools(spec)
     assert any("not valid JSON Schema" in problem for problem in built.problems)
     assert built.tools["getTodos"].errors({"username": 5}) == []
+
+
+def test_x_mcp_header_is_carried_when_valid_and_reported_when_not() -> None:
+    spec = shipped_spec()
+    get = operation(spec, "/todos/{username}", "get")
+    get["parameters"][0]["schema"]["x-mcp-header"] = "User"
+    get["parameters"][1]["schema"]["x-mcp-header"] = "user"
+    post = operation(spec, "/todos/{username}", "post")
+    post["parameters"][0]["schema"]["x-mcp-header"] = "Bad Name"
+    body = post["requestBody"]["content"]["application/json"]["schema"]
+    body["properties"]["todo"]["x-mcp-header"] = "Todo"
+    built = build_tools(spec)
+    get_tool = built.tools["getTodos"]
+    assert get_tool.headers == (("username", "User"),)
+    assert get_tool.definition["inputSchema"]["properties"]["username"]["x-mcp-header"] == "User"
+    assert built.tools["addTodo"].headers == (("todo", "Todo"),)
+    assert len(built.problems) == 2
+    assert "already used by 'username'" in built.problems[0]
+    assert "header name token" in built.problems[1]

@@ -35,6 +35,7 @@ from .protocol import (
     Message,
     RPCError,
     check_modern_headers,
+    check_param_headers,
     error_body,
     is_modern,
     negotiate,
@@ -182,7 +183,7 @@ class MCPEndpoint:
                 )
             elif version is not None and version.strip() not in LEGACY_VERSIONS:
                 raise unsupported(version.strip())
-            result = await self._dispatch(scope, message, modern)
+            result = await self._dispatch(scope, headers, message, modern)
         except RPCError as error:
             if error.request_id is not None:
                 request_id = error.request_id
@@ -227,7 +228,9 @@ class MCPEndpoint:
         }
         return info, str(manifest.get("description_for_model") or "")
 
-    async def _dispatch(self, scope: Scope, message: Message, modern: bool) -> dict[str, Any]:
+    async def _dispatch(
+        self, scope: Scope, headers: Headers, message: Message, modern: bool
+    ) -> dict[str, Any]:
         method = message.method
         capabilities = {"tools": {"listChanged": False}}
         if modern:
@@ -241,7 +244,7 @@ class MCPEndpoint:
             elif method == "tools/list":
                 result = self._list_tools(message)
             elif method == "tools/call":
-                result = await self._call_tool(scope, message)
+                result = await self._call_tool(scope, message, headers)
             else:
                 raise RPCError(METHOD_NOT_FOUND, f"Method not found: {method}")
             result["resultType"] = "complete"
@@ -280,7 +283,11 @@ class MCPEndpoint:
             )
         return {"tools": self._tools().listing}
 
-    async def _call_tool(self, scope: Scope, message: Message) -> dict[str, Any]:
+    async def _call_tool(
+        self, scope: Scope, message: Message, headers: Headers | None = None
+    ) -> dict[str, Any]:
+        """Run a tool; ``headers`` are given in the 2026-07-28 era, whose ``Mcp-Param-*``
+        headers must match the arguments."""
         name = message.params.get("name")
         arguments = message.params.get("arguments", {})
         if not isinstance(name, str):
@@ -293,6 +300,8 @@ class MCPEndpoint:
         tool = tools.tools.get(name)
         if tool is None:
             raise RPCError(INVALID_PARAMS, f"Unknown tool: {name}")
+        if headers is not None:
+            check_param_headers(arguments, tool.headers, headers)
         problems = tool.errors(arguments)
         if problems:
             text = envelope("invalid_request", "Invalid arguments: " + "; ".join(problems))

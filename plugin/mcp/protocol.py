@@ -28,6 +28,7 @@ __all__ = [
     "Message",
     "RPCError",
     "check_modern_headers",
+    "check_param_headers",
     "error_body",
     "negotiate",
     "parse_message",
@@ -198,6 +199,30 @@ def check_modern_headers(
         name = header_value(name)
         if name != message.params["name"]:
             raise _mismatch("Mcp-Name", name, message.params["name"])
+
+
+def _matches(header: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return header == ("true" if value else "false")
+    if isinstance(value, int | float):
+        try:
+            return float(header) == value
+        except ValueError:
+            return False
+    return isinstance(value, str) and header == value
+
+
+def check_param_headers(
+    arguments: dict[str, Any], mirrored: tuple[tuple[str, str], ...], headers: Any
+) -> None:
+    """``Mcp-Param-*`` headers of a 2026-07-28 ``tools/call`` against its arguments."""
+    for argument, suffix in mirrored:
+        value = arguments.get(argument)
+        if value is None:
+            continue
+        given = header_value(headers.get(f"Mcp-Param-{suffix}"))
+        if given is None or not _matches(given, value):
+            raise _mismatch(f"Mcp-Param-{suffix}", given, value)
 
 
 def negotiate(params: dict[str, Any]) -> str:

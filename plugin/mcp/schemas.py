@@ -38,7 +38,10 @@ def resolve(spec: dict[str, Any], value: Any, seen: frozenset[str] = frozenset()
 def json_schema(
     spec: dict[str, Any], schema: Any, seen: frozenset[str] = frozenset()
 ) -> dict[str, Any]:
-    """``schema`` (an OpenAPI schema object, maybe a ``$ref``) as standalone JSON Schema."""
+    """``schema`` (an OpenAPI schema object, maybe a ``$ref``) as standalone JSON Schema.
+
+    Extensions (``x-...``) are dropped; the tool builder puts back the one MCP defines.
+    """
     if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
         ref = schema["$ref"]
         target = resolve(spec, schema, seen)

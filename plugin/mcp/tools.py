@@ -29,6 +29,8 @@ METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9_.-]")
 MAX_NAME = 64
 JSON_MEDIA = re.compile(r"^application/(?:[\w.+-]+\+)?json$")
+HEADER_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+HEADER_TYPES = frozenset({"string", "integer", "boolean"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,8 @@ class Tool:
     arguments: tuple[Argument, ...]
     has_body: bool
     definition: dict[str, Any]
+    # (argument, header suffix): arguments a 2026-07-28 client mirrors in Mcp-Param-<suffix>
+    headers: tuple[tuple[str, str], ...]
     validator: Any = field(compare=False, repr=False)  # a jsonschema_rs validator, or None
 
     def errors(self, arguments: dict[str, Any]) -> list[str]:
@@ -133,6 +137,28 @@ class _Builder:
         self.spec = spec
         self.problems: list[str] = []
 
+    def header(
+        self, where: str, name: str, raw: Any, schema: dict[str, Any], taken: dict[str, str]
+    ) -> dict[str, Any]:
+        """``schema`` with the ``x-mcp-header`` of its OpenAPI source, if that one is valid."""
+        raw = resolve(self.spec, raw)
+        suffix = raw.get("x-mcp-header") if isinstance(raw, dict) else None
+        if suffix is None:
+            return schema
+        kind = schema.get("type")
+        kinds = {kind} if isinstance(kind, str) else set(kind or ()) - {"null"}
+        if not isinstance(suffix, str) or not HEADER_TOKEN.fullmatch(suffix):
+            reason = "must be an HTTP header name token"
+        elif suffix.lower() in taken:
+            reason = f"is already used by {taken[suffix.lower()]!r}"
+        elif len(kinds) != 1 or not kinds <= HEADER_TYPES:
+            reason = "applies only to a string, integer or boolean"
+        else:
+            taken[suffix.lower()] = name
+            return {**schema, "x-mcp-header": suffix}
+        self.problems.append(f"{where}: x-mcp-header {suffix!r} of {name!r} {reason}; ignored")
+        return schema
+
     def input(
         self, where: str, operation: dict[str, Any], shared: list[Any]
     ) -> tuple[dict[str, Any], tuple[Argument, ...], bool]:
@@ -140,6 +166,7 @@ class _Builder:
         required: list[str] = []
         arguments: list[Argument] = []
         taken: set[str] = set()
+        headers: dict[str, str] = {}
         for parameter in _parameters(self.spec, shared, operation):
             location = parameter["in"]
             if location not in ("path", "query"):
@@ -151,6 +178,7 @@ class _Builder:
                 continue
             name = _unique(str(parameter["name"]), taken, f"_{location}")
             schema = json_schema(self.spec, parameter.get("schema", {}))
+            schema = self.header(where, name, parameter.get("schema"), schema, headers)
             properties[name] = _with_description(schema, parameter.get("description"))
             if location == "path" or parameter.get("required"):
                 required.append(name)
@@ -164,9 +192,10 @@ class _Builder:
             fields = schema.get("properties")
             if schema.get("type") == "object" and isinstance(fields, dict) and fields:
                 wanted = set(schema.get("required") or ())
+                sources = (resolve(self.spec, raw_schema) or {}).get("properties") or {}
                 for key, item in fields.items():
                     name = _unique(key, taken, "_body")
-                    properties[name] = item
+                    properties[name] = self.header(where, name, sources.get(key), item, headers)
                     if body_required and key in wanted:
                         required.append(name)
                     arguments.append(Argument(name, "body", key))
@@ -296,6 +325,11 @@ def build_tools(spec: dict[str, Any]) -> ToolSet:
             arguments=arguments,
             has_body=has_body,
             definition=definition,
+            headers=tuple(
+                (argument, schema["x-mcp-header"])
+                for argument, schema in input_schema["properties"].items()
+                if "x-mcp-header" in schema
+            ),
             validator=validator,
         )
     return ToolSet(tools, tuple(builder.problems), _base_path(spec))

@@ -16,6 +16,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.conftest import SERVICE_TOKEN
+from tests.mcp_specs import mirror_username
 from tests.servers import LiveServer
 
 pytestmark = pytest.mark.slow
@@ -226,3 +227,19 @@ def test_bad_input_changes_nothing_and_never_500s(server: LiveServer) -> None:
             assert "jsonrpc" in response.json()
         assert http.get("/todos/ann").json() == before
     assert "Traceback" not in server.log()
+
+
+def test_official_client_mirrors_x_mcp_header_parameters(
+    live_server: Callable[..., LiveServer], plugin_root: Path
+) -> None:
+    mirror_username(plugin_root)
+    server = live_server({"PLUGIN_ROOT": str(plugin_root)})
+
+    async def scenario() -> None:
+        async with Client(f"{server.url}/mcp", mode="2026-07-28") as client:
+            await client.list_tools()
+            added = await client.call_tool("addTodo", {"username": "ann", "todo": "routed"})
+            assert not added.is_error
+
+    asyncio.run(scenario())
+    assert httpx.get(f"{server.url}/todos/ann").json()["todos"] == ["routed"]

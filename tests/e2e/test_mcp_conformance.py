@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.mcp_specs import mirror_username
 from tests.servers import REPO, LiveServer
 
 pytestmark = pytest.mark.slow
@@ -103,3 +105,14 @@ def test_conformance_suite_passes_every_applicable_check(
     if version == "2026-07-28":
         expected |= {"dns-rebinding-protection", *MODERN_SCENARIOS}
     assert expected <= passed, sorted(expected - passed)
+
+
+def test_custom_header_scenario_passes_when_the_spec_mirrors_a_parameter(
+    live_server: Callable[..., LiveServer], plugin_root: Path, tmp_path: Path
+) -> None:
+    mirror_username(plugin_root)
+    server = live_server({"PLUGIN_ROOT": str(plugin_root)})
+    run_suite(server, tmp_path, "2026-07-28", "http-custom-header-server-validation")
+    checks = results(tmp_path)["http-custom-header-server-validation"]
+    assert [check for check in checks if check["status"] == "FAILURE"] == []
+    assert sum(check["status"] == "SUCCESS" for check in checks) >= 5
