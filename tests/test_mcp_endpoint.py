@@ -326,3 +326,21 @@ async def test_mcp_param_headers_must_match_the_arguments(
         assert await todos(client, "ann") == ["x", "x"]
         # The legacy era has no such headers.
         assert (await call(client, "addTodo", {"username": "ann", "todo": "y"}))["isError"] is False
+
+
+async def test_a_path_argument_cannot_reach_another_route(
+    make_settings: Callable[..., Settings], plugin_root: Path
+) -> None:
+    spec = plugin_root / "openapi.yaml"
+    spec.write_text(spec.read_text().replace('pattern: "^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$"', ""))
+    app = create_app(make_settings(root=plugin_root))
+    async with app.test_app():
+        client = app.test_client()
+        added = await call(client, "addTodo", {"username": "ann", "todo": "keep"})
+        todo_id = added["structuredContent"]["id"]
+        result = await call(client, "deleteTodo", {"username": f"ann/{todo_id}", "todo_idx": 0})
+        assert (
+            result["isError"] is True
+            and "one non-empty path segment" in result["content"][0]["text"]
+        )
+        assert await todos(client, "ann") == ["keep"]

@@ -16,9 +16,13 @@ from urllib.parse import quote, urlencode
 from ..asgi import ASGIApp, Scope
 from .tools import Tool
 
-__all__ = ["call_through_app", "tool_result"]
+__all__ = ["BadArgument", "call_through_app", "tool_result"]
 
 FORWARDED = frozenset({b"authorization", b"host"})
+
+
+class BadArgument(ValueError):
+    """An argument the input schema allows but no request can carry."""
 
 
 def _text(value: Any) -> str:
@@ -31,9 +35,13 @@ def _text(value: Any) -> str:
 
 def _request(
     tool: Tool, base_path: str, arguments: dict[str, Any]
-) -> tuple[str, str, bytes | None]:
-    """The path, query string and body that ``arguments`` make for ``tool``."""
-    path = tool.path
+) -> tuple[str, str, str, bytes | None]:
+    """The path (decoded and raw), query string and body that ``arguments`` make for ``tool``.
+
+    A path parameter is one segment: a value with a ``/`` (or empty) would reach another
+    route, so it is refused rather than encoded.
+    """
+    path = raw_path = tool.path
     query: list[tuple[str, str]] = []
     body: Any = {} if tool.has_body else None
     for argument in tool.arguments:
@@ -41,7 +49,12 @@ def _request(
             continue
         value = arguments[argument.name]
         if argument.location == "path":
-            path = path.replace("{" + str(argument.key) + "}", quote(_text(value), safe=""))
+            text = _text(value)
+            if not text or "/" in text:
+                raise BadArgument(f"'{argument.name}' must be one non-empty path segment.")
+            placeholder = "{" + str(argument.key) + "}"
+            path = path.replace(placeholder, text)
+            raw_path = raw_path.replace(placeholder, quote(text, safe=""))
         elif argument.location == "query":
             values = value if isinstance(value, list) else [value]
             query.extend((str(argument.key), _text(item)) for item in values)
@@ -50,14 +63,14 @@ def _request(
         else:
             body[argument.key] = value
     encoded = None if body is None else json.dumps(body, ensure_ascii=False).encode()
-    return base_path + path, urlencode(query), encoded
+    return base_path + path, base_path + raw_path, urlencode(query), encoded
 
 
 async def call_through_app(
     app: ASGIApp, outer: Scope, tool: Tool, base_path: str, arguments: dict[str, Any]
 ) -> tuple[int, bytes, str]:
     """Status, body and content type of the API's answer to this tool call."""
-    path, query, body = _request(tool, base_path, arguments)
+    path, raw_path, query, body = _request(tool, base_path, arguments)
     headers = [(key, value) for key, value in outer["headers"] if key in FORWARDED]
     headers.append((b"accept", b"application/json"))
     if body is not None:
@@ -70,7 +83,7 @@ async def call_through_app(
         "method": tool.method,
         "scheme": outer.get("scheme", "http"),
         "path": path,
-        "raw_path": path.encode(),
+        "raw_path": raw_path.encode(),
         "query_string": query.encode(),
         "root_path": "",
         "headers": headers,

@@ -9,7 +9,6 @@ optional SSE stream and session end) are 405.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,7 +21,7 @@ from ..errors import APIError, envelope
 from ..live_file import FileProblem
 from ..plugin_files import PluginFiles
 from ..public_url import LOOPBACK_HOSTS, public_base_url
-from .calls import call_through_app, tool_result
+from .calls import BadArgument, call_through_app, tool_result
 from .catalog import ToolCatalog
 from .protocol import (
     INTERNAL_ERROR,
@@ -43,10 +42,9 @@ from .protocol import (
     result_body,
     unsupported,
 )
+from .tools import ToolSet
 
 __all__ = ["MCP_PATH", "MCPEndpoint"]
-
-logger = logging.getLogger(__name__)
 
 MCP_PATH = "/mcp"
 JSON = b"application/json"
@@ -72,6 +70,22 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+def _status(error: RPCError, modern: bool) -> int:
+    """The HTTP status an error travels with: its own, else what the era gives its code."""
+    if error.http_status is not None:
+        return error.http_status
+    if not modern:
+        return 200
+    return {METHOD_NOT_FOUND: 404, INTERNAL_ERROR: 503}.get(error.code, 400)
+
+
+async def _send_error(
+    send: Send, error: RPCError, request_id: Any = None, modern: bool = False
+) -> None:
+    body = error_body(request_id, error)
+    await send_response(send, _status(error, modern), body, JSON, [NO_STORE])
 
 
 def _loopback_origin(origin: str) -> bool:
@@ -115,14 +129,8 @@ class MCPEndpoint:
         if (
             origin is not None and origin not in self._origins and not _loopback_origin(origin)
         ) or (public_base_url(self._settings, scope) is None):
-            await self._send_rpc_error(
-                send,
-                403,
-                None,
-                RPCError(
-                    INVALID_REQUEST, "Forbidden: this Origin or Host may not use this server."
-                ),
-            )
+            forbidden = "Forbidden: this Origin or Host may not use this server."
+            await _send_error(send, RPCError(INVALID_REQUEST, forbidden, http_status=403))
             return
         if scope["method"] != "POST":
             await send_response(
@@ -144,22 +152,14 @@ class MCPEndpoint:
             return
         content_type = headers.get("Content-Type", "application/json")
         if content_type.split(";")[0].strip().lower() != "application/json":
-            await self._send_rpc_error(
-                send, 415, None, RPCError(INVALID_REQUEST, "Content-Type must be application/json.")
-            )
+            wrong_type = "Content-Type must be application/json."
+            await _send_error(send, RPCError(INVALID_REQUEST, wrong_type, http_status=415))
             return
         try:
             body = await _read_body(receive, self._settings.max_body_bytes)
         except _TooLarge:
-            await self._send_rpc_error(
-                send,
-                413,
-                None,
-                RPCError(
-                    INVALID_REQUEST,
-                    f"The message is larger than {self._settings.max_body_bytes} bytes.",
-                ),
-            )
+            too_large = f"The message is larger than {self._settings.max_body_bytes} bytes."
+            await _send_error(send, RPCError(INVALID_REQUEST, too_large, http_status=413))
             return
         await self._handle(scope, send, headers, body)
 
@@ -168,10 +168,8 @@ class MCPEndpoint:
         modern = False
         try:
             message = parse_message(body)
-            if message is None:  # a response to a request we never send
-                await send_response(send, 202, b"", JSON)
-                return
-            if message.is_notification:
+            # A notification, or a response (None) to a request this server never sends.
+            if message is None or message.is_notification:
                 await send_response(send, 202, b"", JSON)
                 return
             request_id = message.id
@@ -187,30 +185,9 @@ class MCPEndpoint:
         except RPCError as error:
             if error.request_id is not None:
                 request_id = error.request_id
-            await self._send_rpc_error(send, None, request_id, error, modern)
+            await _send_error(send, error, request_id, modern)
             return
         await send_response(send, 200, result_body(request_id, result), JSON, [NO_STORE])
-
-    async def _send_rpc_error(
-        self,
-        send: Send,
-        status: int | None,
-        request_id: Any,
-        error: RPCError,
-        modern: bool = False,
-    ) -> None:
-        if status is None:
-            status = error.http_status
-        if status is None:
-            if not modern:
-                status = 200
-            elif error.code == METHOD_NOT_FOUND:
-                status = 404
-            elif error.code == INTERNAL_ERROR:
-                status = 503
-            else:
-                status = 400
-        await send_response(send, status, error_body(request_id, error), JSON, [NO_STORE])
 
     def _server_info(self) -> tuple[dict[str, Any], str]:
         try:
@@ -270,7 +247,7 @@ class MCPEndpoint:
             return await self._call_tool(scope, message)
         raise RPCError(METHOD_NOT_FOUND, f"Method not found: {method}")
 
-    def _tools(self) -> Any:
+    def _tools(self) -> ToolSet:
         try:
             return self._catalog.current()
         except FileProblem as problem:
@@ -303,10 +280,13 @@ class MCPEndpoint:
         if headers is not None:
             check_param_headers(arguments, tool.headers, headers)
         problems = tool.errors(arguments)
-        if problems:
-            text = envelope("invalid_request", "Invalid arguments: " + "; ".join(problems))
-            return {"content": [{"type": "text", "text": text.decode()}], "isError": True}
-        status, body, content_type = await call_through_app(
-            self._api, scope, tool, tools.base_path, arguments
-        )
+        try:
+            if problems:
+                raise BadArgument("; ".join(problems))
+            status, body, content_type = await call_through_app(
+                self._api, scope, tool, tools.base_path, arguments
+            )
+        except BadArgument as problem:
+            text = envelope("invalid_request", f"Invalid arguments: {problem}").decode()
+            return {"content": [{"type": "text", "text": text}], "isError": True}
         return tool_result(status, body, content_type)

@@ -30,9 +30,11 @@ __all__ = [
     "check_modern_headers",
     "check_param_headers",
     "error_body",
+    "is_modern",
     "negotiate",
     "parse_message",
     "result_body",
+    "unsupported",
 ]
 
 LEGACY_VERSIONS = ("2025-11-25", "2025-06-18")
@@ -119,20 +121,26 @@ def parse_message(body: bytes) -> Message | None:
             "Invalid Request: 'id' must be a string or an integer.",
             http_status=400,
         )
-    params = value.get("params", {})
+    params = value.get("params")
+    if params is None:
+        params = {}
     if not isinstance(params, dict):
         raise RPCError(
             INVALID_PARAMS,
             "Invalid params: 'params' must be an object.",
+            http_status=None if has_id else 400,  # a notification cannot be answered in a 200
             request_id=request_id if has_id else None,
         )
     return Message(method, request_id if has_id else None, params, not has_id)
 
 
 def is_modern(message: Message, header_version: str | None) -> bool:
+    """A 2026-07-28-style request: the modern ``_meta`` or a version header of no older era."""
     if META_VERSION in message.meta:
         return True
-    return header_version is not None and header_version not in (*LEGACY_VERSIONS, *OLDER_VERSIONS)
+    if header_version is None:
+        return False
+    return header_version.strip() not in (*LEGACY_VERSIONS, *OLDER_VERSIONS)
 
 
 def unsupported(requested: Any) -> RPCError:
