@@ -147,6 +147,7 @@ async def test_bad_arguments_are_error_results_and_store_nothing(
         (b'{"jsonrpc": "2.0", "id": null, "method": "ping"}', -32600),
         (b'{"jsonrpc": "2.0", "id": 1, "method": 7}', -32600),
         (b'"ping"', -32600),
+        (b"[" * 50_000, -32700),  # nesting deeper than the parser's recursion limit
     ],
 )
 async def test_malformed_messages_are_400_with_the_json_rpc_error(

@@ -94,7 +94,7 @@ def parse_message(body: bytes) -> Message | None:
     """One JSON-RPC request or notification; None for a response (nothing to answer)."""
     try:
         value = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise RPCError(PARSE_ERROR, "Parse error: the body is not JSON.", http_status=400) from None
     if isinstance(value, list):
         raise RPCError(
