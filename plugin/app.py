@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from typing import Any
 
 from quart import Quart
 
 from . import todos
 from .access_log import AccessLogMiddleware
-from .auth import build_authenticator, install_authentication
+from .auth import Clock, build_authenticator, install_authentication
 from .config import Settings, load_settings
 from .cors import CORSMiddleware
 from .errors import install_error_handlers
 from .mcp import mount_mcp
+from .oauth import OAUTH_PAGE_PREFIXES, install_oauth
 from .plugin_files import PluginFiles, PluginFilesMiddleware
 from .state import AppState
 from .storage import open_store
@@ -24,8 +26,10 @@ __all__ = ["create_app"]
 logger = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> Quart:
-    """Build the app; without settings they are read from ``PLUGIN_*`` (for ``hypercorn``)."""
+def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Quart:
+    """Build the app; without settings they are read from ``PLUGIN_*`` (for ``hypercorn``).
+
+    ``clock`` decides when codes and tokens expire; tests pass a frozen one."""
     if settings is None:
         settings = load_settings(os.environ)
     app = Quart(__name__)
@@ -33,8 +37,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     state = AppState(settings)
     state.install(app)
     install_error_handlers(app)
-    authenticator = build_authenticator(settings)
+    authenticator = build_authenticator(settings, lambda: state.open_store, clock)
     install_authentication(app, authenticator)
+    install_oauth(app, settings, lambda: state.open_store, clock)
     app.register_blueprint(todos.blueprint)
 
     @app.before_serving
@@ -58,6 +63,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         CORSMiddleware(
             mount_mcp(PluginFilesMiddleware(inner, files), inner, files, settings, authenticator),
             settings.cors_origins,
+            OAUTH_PAGE_PREFIXES,
         )
     )
     return app

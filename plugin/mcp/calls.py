@@ -16,9 +16,15 @@ from urllib.parse import quote, urlencode
 from ..asgi import ASGIApp, Scope
 from .tools import Tool
 
-__all__ = ["BadArgument", "call_through_app", "tool_result"]
+__all__ = ["BadArgument", "call_through_app", "forwarded_headers", "tool_result"]
 
-FORWARDED = frozenset({b"authorization", b"host"})
+
+def forwarded_headers(api_key_header: str) -> frozenset[bytes]:
+    """The request headers a tool call passes on: the host and wherever credentials travel."""
+    names = {b"authorization", b"host"}
+    if api_key_header:
+        names.add(api_key_header.lower().encode("latin-1"))
+    return frozenset(names)
 
 
 class BadArgument(ValueError):
@@ -67,11 +73,19 @@ def _request(
 
 
 async def call_through_app(
-    app: ASGIApp, outer: Scope, tool: Tool, base_path: str, arguments: dict[str, Any]
+    app: ASGIApp,
+    outer: Scope,
+    forwarded: frozenset[bytes],
+    tool: Tool,
+    base_path: str,
+    arguments: dict[str, Any],
 ) -> tuple[int, bytes, str]:
-    """Status, body and content type of the API's answer to this tool call."""
+    """Status, body and content type of the API's answer to this tool call.
+
+    ``forwarded`` names the headers of the MCP request (``outer``) the call carries.
+    """
     path, raw_path, query, body = _request(tool, base_path, arguments)
-    headers = [(key, value) for key, value in outer["headers"] if key in FORWARDED]
+    headers = [(key, value) for key, value in outer["headers"] if key in forwarded]
     headers.append((b"accept", b"application/json"))
     if body is not None:
         headers.append((b"content-type", b"application/json"))

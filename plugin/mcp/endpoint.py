@@ -21,7 +21,7 @@ from ..errors import APIError, envelope
 from ..live_file import FileProblem
 from ..plugin_files import PluginFiles
 from ..public_url import LOOPBACK_HOSTS, public_base_url
-from .calls import BadArgument, call_through_app, tool_result
+from .calls import BadArgument, call_through_app, forwarded_headers, tool_result
 from .catalog import ToolCatalog
 from .protocol import (
     INTERNAL_ERROR,
@@ -115,6 +115,7 @@ class MCPEndpoint:
         self._settings = settings
         self._authenticator = authenticator
         self._catalog = ToolCatalog(files)
+        self._forwarded = forwarded_headers(settings.api_key_header)
         origins = set(settings.cors_origins)
         if settings.base_url:
             parts = urlsplit(settings.base_url)
@@ -284,7 +285,7 @@ class MCPEndpoint:
             if problems:
                 raise BadArgument("; ".join(problems))
             status, body, content_type = await call_through_app(
-                self._api, scope, tool, tools.base_path, arguments
+                self._api, scope, self._forwarded, tool, tools.base_path, arguments
             )
         except BadArgument as problem:
             text = envelope("invalid_request", f"Invalid arguments: {problem}").decode()
