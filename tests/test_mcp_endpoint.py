@@ -345,3 +345,18 @@ async def test_a_path_argument_cannot_reach_another_route(
             and "one non-empty path segment" in result["content"][0]["text"]
         )
         assert await todos(client, "ann") == ["keep"]
+
+
+async def test_a_key_in_the_custom_header_reaches_the_api_too(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(
+        auth="service_http", service_token=SERVICE_TOKEN, api_key_header="X-Api-Key"
+    )
+    app = create_app(settings)
+    async with app.test_app():
+        params = {"name": "addTodo", "arguments": {"username": "ann", "todo": "a"}}
+        status, body = await post(
+            app.test_client(), message("tools/call", params), {"X-Api-Key": SERVICE_TOKEN}
+        )
+        assert status == 200 and body["result"]["isError"] is False

@@ -18,6 +18,8 @@ from mcp.client.streamable_http import streamable_http_client
 from tests.conftest import SERVICE_TOKEN
 from tests.mcp_specs import mirror_username
 from tests.servers import LiveServer
+from tests.userauth.cli import cli_ok
+from tests.userauth.support import PASSWORD
 
 pytestmark = pytest.mark.slow
 
@@ -155,20 +157,55 @@ def test_users_never_see_each_others_todos(server: LiveServer) -> None:
     assert httpx.get(f"{server.url}/todos/bob").json()["todos"] == ["bob's secret"]
 
 
+async def keyed_client_calls(
+    url: str, key: str, calls: list[tuple[str, dict[str, Any]]]
+) -> list[Any]:
+    """Results of ``calls`` made by the official client carrying ``key``."""
+    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"}) as http:
+        transport = streamable_http_client(f"{url}/mcp", http_client=http)
+        async with Client(transport, mode="legacy") as client:  # type: ignore[arg-type]
+            return [await client.call_tool(name, arguments) for name, arguments in calls]
+
+
+def test_user_http_users_never_see_each_others_todos(
+    tmp_path: Path, live_server: Callable[..., LiveServer]
+) -> None:
+    database = tmp_path / "live.sqlite3"
+    keys = {}
+    for user in ("ann", "bob"):
+        cli_ok(database, "users", "add", user, stdin=PASSWORD + "\n")
+        keys[user] = cli_ok(database, "keys", "create", user)["key"]
+    server = live_server({"PLUGIN_AUTH": "user_http"})
+    add = ("addTodo", {"username": "me", "todo": "bob's secret"})
+    (bob_added,) = asyncio.run(keyed_client_calls(server.url, keys["bob"], [add]))
+    bob_id = bob_added.structured_content["id"]
+    ann_calls = [
+        ("addTodo", {"username": "me", "todo": "ann's"}),
+        ("getTodos", {"username": "me"}),
+        ("getTodos", {"username": "bob"}),
+        ("deleteTodoById", {"username": "bob", "todo_id": bob_id}),
+        ("deleteTodoById", {"username": "me", "todo_id": bob_id}),
+    ]
+    _, mine, bobs, steal, steal_as_me = asyncio.run(
+        keyed_client_calls(server.url, keys["ann"], ann_calls)
+    )
+    assert mine.structured_content["todos"] == ["ann's"]
+    assert bobs.is_error and steal.is_error and steal_as_me.is_error
+    bob_sees = httpx.get(
+        f"{server.url}/todos/me", headers={"Authorization": f"Bearer {keys['bob']}"}
+    )
+    assert bob_sees.json()["todos"] == ["bob's secret"]
+    assert httpx.post(f"{server.url}/mcp", json=rpc("ping")).status_code == 401
+
+
 def test_service_http_mcp_takes_the_api_key(live_server: Callable[..., LiveServer]) -> None:
     server = live_server({"PLUGIN_AUTH": "service_http", "PLUGIN_SERVICE_TOKEN": SERVICE_TOKEN})
     refused = httpx.post(f"{server.url}/mcp", json=rpc("ping"))
     assert refused.status_code == 401 and "WWW-Authenticate" in refused.headers
 
-    async def scenario() -> None:
-        headers = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
-        async with httpx2.AsyncClient(headers=headers) as http:
-            transport = streamable_http_client(f"{server.url}/mcp", http_client=http)
-            async with Client(transport, mode="legacy") as client:  # type: ignore[arg-type]
-                added = await client.call_tool("addTodo", {"username": "ann", "todo": "key"})
-                assert not added.is_error
-
-    asyncio.run(scenario())
+    add = ("addTodo", {"username": "ann", "todo": "key"})
+    (added,) = asyncio.run(keyed_client_calls(server.url, SERVICE_TOKEN, [add]))
+    assert not added.is_error
     stored = httpx.get(
         f"{server.url}/todos/ann", headers={"Authorization": f"Bearer {SERVICE_TOKEN}"}
     ).json()
