@@ -12,9 +12,12 @@ from . import todos
 from .access_log import AccessLogMiddleware
 from .auth import build_authenticator, install_authentication
 from .config import Settings, load_settings
+from .console import install_console
 from .cors import CORSMiddleware
 from .errors import install_error_handlers
 from .plugin_files import PluginFiles, PluginFilesMiddleware
+from .proxy import install_proxy
+from .recent_calls import is_console_path
 from .state import AppState
 from .storage import open_store
 
@@ -51,8 +54,11 @@ def create_app(settings: Settings | None = None) -> Quart:
             state.store = None
 
     files = PluginFiles(settings)
+    install_console(app, files)
+    install_proxy(app, settings, is_console_path if settings.console else lambda path: False)
     inner: Any = app.asgi_app
     app.asgi_app = AccessLogMiddleware(  # type: ignore[method-assign,assignment]
-        CORSMiddleware(PluginFilesMiddleware(inner, files), settings.cors_origins)
+        CORSMiddleware(PluginFilesMiddleware(inner, files), settings.cors_origins),
+        state.recent_calls if settings.console else None,
     )
     return app

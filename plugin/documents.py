@@ -20,6 +20,7 @@ from .live_file import FileProblem
 
 __all__ = [
     "PLACEHOLDER",
+    "load_spec",
     "manifest_auth",
     "parse_manifest",
     "parse_spec",
@@ -42,7 +43,8 @@ def parse_manifest(path: Path, data: bytes) -> dict[str, Any]:
     return value
 
 
-def parse_spec(path: Path, data: bytes) -> dict[str, Any]:
+def load_spec(path: Path, data: bytes) -> dict[str, Any]:
+    """The spec's YAML (or JSON) as a mapping, without validating it as OpenAPI."""
     try:
         value = yaml.safe_load(data)
     except yaml.MarkedYAMLError as error:
@@ -52,6 +54,11 @@ def parse_spec(path: Path, data: bytes) -> dict[str, Any]:
         raise FileProblem(path, f"invalid YAML: {error}") from None
     if not isinstance(value, dict):
         raise FileProblem(path, "must hold a YAML mapping", 1)
+    return value
+
+
+def parse_spec(path: Path, data: bytes) -> dict[str, Any]:
+    value = load_spec(path, data)
     try:
         validate(value)
     except OpenAPIValidationError as error:

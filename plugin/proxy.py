@@ -1,0 +1,213 @@
+"""Local proxy mode: the plugin files served here, every other request forwarded upstream.
+
+Editing a manifest deployed on a remote server is slow; with ``PLUGIN_UPSTREAM`` set the
+developer installs ``http://localhost:PORT`` in ChatGPT, edits ``manifest.json`` and
+``openapi.yaml`` live, and the API calls still reach the real API. This layer sits inside the
+plugin-files and CORS layers, so those answer first and CORS is added to upstream answers too.
+
+Bodies stream both ways (nothing is buffered, so a large upload or download costs no memory),
+connections to the upstream are pooled, and an upstream that is down, too slow or not speaking
+HTTP becomes a 502 or 504 in the error envelope instead of a hung or dropped request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+from quart import Quart
+
+from .asgi import ASGIApp, Receive, Scope, Send, send_error
+from .config import Settings
+
+__all__ = ["UpstreamProxy", "install_proxy"]
+
+logger = logging.getLogger(__name__)
+
+# RFC 9110 section 7.6.1: meaningful for one connection only, never forwarded.
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+    }
+)
+CORS_PREFIX = b"access-control-"  # the local CORS layer owns these; two copies break browsers
+
+
+def _connection_tokens(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
+    """Headers the sender listed in ``Connection``, which are hop-by-hop too."""
+    named = [
+        token.strip().lower()
+        for key, value in headers
+        if key.lower() == b"connection"
+        for token in value.split(b",")
+    ]
+    return HOP_BY_HOP | frozenset(named)
+
+
+def _request_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
+    headers: list[tuple[bytes, bytes]] = list(scope["headers"])
+    dropped = _connection_tokens(headers) | {b"host"}
+    kept = [(key, value) for key, value in headers if key.lower() not in dropped]
+    client = scope.get("client")
+    if client:
+        kept.append((b"x-forwarded-for", str(client[0]).encode()))
+    kept.append((b"x-forwarded-proto", str(scope.get("scheme", "http")).encode()))
+    for key, value in headers:
+        if key == b"host":
+            kept.append((b"x-forwarded-host", value))
+    return kept
+
+
+def _response_headers(response: httpx.Response) -> list[tuple[bytes, bytes]]:
+    raw = response.headers.raw
+    dropped = _connection_tokens(raw)
+    return [
+        (key.lower(), value)
+        for key, value in raw
+        if key.lower() not in dropped and not key.lower().startswith(CORS_PREFIX)
+    ]
+
+
+class UpstreamProxy:
+    """An ASGI app that forwards each HTTP request to one upstream base URL."""
+
+    def __init__(self, upstream: str, timeout: float) -> None:
+        self.upstream = upstream.rstrip("/")
+        self._timeout = timeout
+        self._client: httpx.AsyncClient | None = None
+
+    async def open(self) -> None:
+        # trust_env=False: an HTTP_PROXY in the developer's shell must not reroute the upstream.
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(self._timeout),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            follow_redirects=False,
+            trust_env=False,
+        )
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def _url(self, scope: Scope) -> str:
+        path = scope.get("raw_path") or scope["path"].encode()
+        query = scope.get("query_string", b"")
+        target = self.upstream + bytes(path).decode("latin-1")
+        return target + ("?" + bytes(query).decode("latin-1") if query else "")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._client is None:
+            raise RuntimeError("the proxy's connection pool opens when the app starts serving")
+        started = time.perf_counter()
+        method: str = scope["method"]
+        status = 0
+        failure = ""
+
+        async def body() -> AsyncIterator[bytes]:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                chunk = message.get("body", b"")
+                if chunk:
+                    yield chunk
+                if not message.get("more_body", False):
+                    return
+
+        request = self._client.build_request(
+            method, self._url(scope), headers=_request_headers(scope), content=body()
+        )
+        try:
+            response = await self._client.send(request, stream=True)
+        except httpx.HTTPError as error:
+            status, code, description = self._failure(error)
+            failure = f"{code}: {error!r}"
+            await send_error(send, status, code, description)
+        else:
+            status = response.status_code
+            failure = await self._relay(response, send)
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            note = f" ({failure})" if failure else ""
+            logger.info("%s %s -> %d in %.0f ms%s", method, scope["path"], status, elapsed, note)
+
+    def _failure(self, error: httpx.HTTPError) -> tuple[int, str, str]:
+        """The status, code and description the client gets when no answer came."""
+        if isinstance(error, httpx.TimeoutException):
+            return (
+                504,
+                "upstream_timeout",
+                f"The upstream {self.upstream} did not answer within {self._timeout:g} seconds "
+                "(PLUGIN_UPSTREAM_TIMEOUT).",
+            )
+        if isinstance(error, httpx.ConnectError):
+            return (
+                502,
+                "upstream_unreachable",
+                f"The upstream {self.upstream} cannot be reached; is it running?",
+            )
+        return (
+            502,
+            "bad_upstream_response",
+            f"The upstream {self.upstream} did not answer with valid HTTP.",
+        )
+
+    @staticmethod
+    async def _relay(response: httpx.Response, send: Send) -> str:
+        """Stream the answer back; returns what went wrong if the upstream broke off."""
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": response.status_code,
+                    "headers": _response_headers(response),
+                }
+            )
+            async for chunk in response.aiter_raw():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+            return ""
+        except httpx.HTTPError as error:
+            # The status line is gone already; ending the body short is all that is left.
+            await send({"type": "http.response.body", "body": b""})
+            return f"upstream broke off: {error!r}"
+        finally:
+            await response.aclose()
+
+
+class LocalOrUpstream:
+    """Sends the app's lifespan and its local pages to the app, every other request upstream."""
+
+    def __init__(self, app: ASGIApp, proxy: UpstreamProxy, local: Callable[[str], bool]) -> None:
+        self._app = app
+        self._proxy = proxy
+        self._local = local
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not self._local(scope["path"]):
+            await self._proxy(scope, receive, send)
+        else:
+            await self._app(scope, receive, send)
+
+
+def install_proxy(app: Quart, settings: Settings, local: Callable[[str], bool]) -> None:
+    """In proxy mode, forward every request whose path is not ``local`` to the upstream."""
+    if not settings.upstream:
+        return
+    proxy = UpstreamProxy(settings.upstream, settings.upstream_timeout)
+    app.before_serving(proxy.open)
+    app.after_serving(proxy.close)
+    inner: Any = app.asgi_app
+    app.asgi_app = LocalOrUpstream(inner, proxy, local)  # type: ignore[method-assign,assignment]
