@@ -8,6 +8,7 @@ auth mode, so one pair of files serves every mode.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from .live_file import FileProblem
 
 __all__ = [
     "PLACEHOLDER",
+    "brief",
+    "line_of",
     "load_spec",
     "manifest_auth",
     "parse_manifest",
@@ -57,13 +60,44 @@ def load_spec(path: Path, data: bytes) -> dict[str, Any]:
     return value
 
 
+def brief(message: str, limit: int = 160) -> str:
+    """A validator message cut short in the middle: some quote the whole offending node
+    first and say what is wrong with it at the end."""
+    if len(message) <= limit:
+        return message
+    return message[: limit // 3] + " ... " + message[-(limit * 2 // 3) :]
+
+
+def line_of(data: bytes, keys: Sequence[Any]) -> int | None:
+    """The 1-based line of the node at ``keys`` in a YAML/JSON document (the deepest found)."""
+    try:
+        node = yaml.compose(data, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for key in keys:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == str(key)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            node = None
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
 def parse_spec(path: Path, data: bytes) -> dict[str, Any]:
     value = load_spec(path, data)
     try:
         validate(value)
     except OpenAPIValidationError as error:
         where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
-        raise FileProblem(path, f"invalid OpenAPI at {where}: {error.message}") from None
+        line = line_of(data, list(error.absolute_path))
+        raise FileProblem(
+            path, f"invalid OpenAPI at {where}: {brief(error.message)}", line
+        ) from None
     return value
 
 

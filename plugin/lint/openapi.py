@@ -8,6 +8,7 @@ from typing import Any
 
 from openapi_spec_validator.shortcuts import get_validator_cls
 
+from ..documents import brief
 from .domains import host_of, on_root_domain
 from .findings import Finding, error, too_long
 from .walk import operations, parameters, resolve
@@ -16,7 +17,6 @@ __all__ = ["check_spec", "operation_path"]
 
 WHERE = "openapi"
 PLUGIN_LIMIT = 200
-MAX_MESSAGE = 160
 
 
 def operation_path(path: str, method: str, rest: str = "") -> str:
@@ -38,9 +38,7 @@ def _validity(spec: dict[str, Any]) -> list[Finding]:
     found = []
     for invalid in errors[:20]:
         where = ".".join(str(part) for part in invalid.absolute_path) or "(top level)"
-        message = invalid.message
-        if len(message) > MAX_MESSAGE:
-            message = message[:MAX_MESSAGE] + "..."
+        message = brief(invalid.message)
         found.append(
             error(
                 f"{WHERE}: {where}",
