@@ -126,8 +126,14 @@ class UpstreamProxy:
                 if not message.get("more_body", False):
                     return
 
+        headers = _request_headers(scope)
+        # Without Content-Length or Transfer-Encoding the request has no body (RFC 9112 6.3);
+        # streaming an empty one would turn every GET into a chunked upload.
+        has_body = any(
+            key in (b"content-length", b"transfer-encoding") for key, _ in scope["headers"]
+        )
         request = self._client.build_request(
-            method, self._url(scope), headers=_request_headers(scope), content=body()
+            method, self._url(scope), headers=headers, content=body() if has_body else None
         )
         try:
             response = await self._client.send(request, stream=True)
