@@ -39,6 +39,9 @@ function renderHeader(data) {
   $("#manifest").textContent = data.manifest ? JSON.stringify(data.manifest, null, 2) : "(not available)";
   $("#spec").textContent = data.spec_yaml || "(not available)";
   state.auth = data.auth;
+  $("#auth-badge").textContent = `auth: ${data.auth}`;
+  $("#proxy-badge").hidden = !data.proxy_upstream;
+  $("#proxy-badge").textContent = data.proxy_upstream ? `proxying to ${data.proxy_upstream}` : "";
   $("#auth-card").hidden = data.auth === "none";
   $("#auth-mode").textContent = data.auth;
 }
