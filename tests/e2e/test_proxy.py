@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -56,15 +57,24 @@ def test_every_method_path_query_and_body_reach_the_upstream(
     assert "POST /todos/ann -> 200 in " in log and "PATCH /todos/ann -> 405 in " in log
 
 
-def test_plugin_files_are_local_with_the_local_address(
-    proxied: tuple[LiveServer, LiveServer],
+def test_plugin_files_are_local_with_the_local_address_and_live(
+    live_server: Callable[..., LiveServer], plugin_root: Path, tmp_path: Path
 ) -> None:
-    _, proxy = proxied
+    upstream = live_server(env={"PLUGIN_DATABASE": str(tmp_path / "upstream.sqlite3")})
+    proxy = live_server(
+        env={"PLUGIN_DATABASE": str(tmp_path / "proxy.sqlite3"), "PLUGIN_ROOT": str(plugin_root)},
+        args=["proxy", upstream.url],
+    )
     local = f"http://localhost:{proxy.port}"
     manifest = httpx.get(f"{local}/.well-known/ai-plugin.json").json()
     assert manifest["api"]["url"] == f"{local}/openapi.yaml"
     assert f"url: {local}" in httpx.get(f"{local}/openapi.yaml").text
     assert httpx.get(f"{local}/logo.png").content.startswith(b"\x89PNG")
+    spec = plugin_root / "openapi.yaml"
+    spec.write_text(spec.read_text().replace("Add a todo to the list.", "Edited behind a proxy."))
+    later = time.time() + 2
+    os.utime(spec, (later, later))
+    assert "Edited behind a proxy." in httpx.get(f"{local}/openapi.yaml").text
 
 
 def test_cors_and_private_network_preflight_are_added(
