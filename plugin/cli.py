@@ -17,7 +17,7 @@ from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.run import run as run_workers
 
-from . import devloop_commands
+from . import accounts_cli, devloop_commands
 from .app import create_app
 from .config import AUTH_MODES, ConfigError, Settings, load_settings
 
@@ -30,7 +30,10 @@ Subparsers = Any  # argparse's _SubParsersAction, which it does not export
 
 # Each feature adds its subcommands here: a function that adds parsers to ``commands`` and sets
 # ``handler`` (a Handler) on each with ``set_defaults``.
-COMMANDS: tuple[Callable[[Subparsers], None], ...] = (devloop_commands.register,)
+COMMANDS: tuple[Callable[[Subparsers], None], ...] = (
+    accounts_cli.register,
+    devloop_commands.register,
+)
 
 
 def _parser() -> argparse.ArgumentParser:

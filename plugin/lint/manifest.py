@@ -122,8 +122,8 @@ def _auth(auth: Any) -> list[Finding]:
     for name in AUTH_FIELDS[kind]:
         if name not in auth:
             fix = (
-                "paste your secret in ChatGPT's install dialog and put the token it gives back "
-                'here as {"openai": "<token>"} (PLUGIN_VERIFICATION_TOKEN)'
+                "when you give ChatGPT your credentials it gives back a verification token: "
+                'put it here as {"openai": "<token>"} (PLUGIN_VERIFICATION_TOKEN)'
                 if name == "verification_tokens"
                 else f"add auth.{name}"
             )
