@@ -19,6 +19,8 @@ pytestmark = pytest.mark.slow
 MODES = {
     "none": {},
     "service_http": {"PLUGIN_AUTH": "service_http", "PLUGIN_SERVICE_TOKEN": SERVICE_TOKEN},
+    "user_http": {"PLUGIN_AUTH": "user_http"},
+    "oauth": {"PLUGIN_AUTH": "oauth"},
 }
 
 
