@@ -10,30 +10,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.servers import REPO, LiveServer
+from tests.servers import LiveServer
 
 pytestmark = pytest.mark.slow
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -48,10 +29,9 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def test_console_tries_an_operation_and_shows_a_broken_file(
-    live_server: Callable[..., LiveServer], plugin_root: Path, page: Page
+    live_server: Callable[..., LiveServer], plugin_root: Path, page: Page, artifacts: Path
 ) -> None:
     server = live_server(env={"PLUGIN_ROOT": str(plugin_root)})
-    ARTIFACTS.mkdir(exist_ok=True)
     page.goto(f"http://localhost:{server.port}/")
     expect(page.locator("#name")).to_have_text("TODO List")
     expect(page.locator("#install-url")).to_have_text(f"http://localhost:{server.port}")
@@ -73,7 +53,7 @@ def test_console_tries_an_operation_and_shows_a_broken_file(
     expect(listing.locator(".response")).to_contain_text('"next_offset": null')
     expect(page.locator("#calls tr").first).to_contain_text("/todos/ann")
     expect(page.locator("#calls")).to_contain_text("POST")
-    page.screenshot(path=str(ARTIFACTS / "console.png"))
+    page.screenshot(path=str(artifacts / "console.png"))
 
     spec = plugin_root / "openapi.yaml"
     spec.write_text(spec.read_text().replace("  version: 1.0.0", "  version: [1.0.0"))
@@ -82,4 +62,4 @@ def test_console_tries_an_operation_and_shows_a_broken_file(
     expect(page.locator("#findings")).to_contain_text("openapi: line 6", timeout=10_000)
     expect(page.locator("#problems")).to_contain_text("openapi.yaml:6: invalid YAML")
     expect(page.locator("#lint-summary")).to_have_text("1 error, 0 warnings")
-    page.screenshot(path=str(ARTIFACTS / "console-finding.png"))
+    page.screenshot(path=str(artifacts / "console-finding.png"))
