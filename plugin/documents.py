@@ -8,6 +8,7 @@ auth mode, so one pair of files serves every mode.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -61,11 +62,15 @@ def load_spec(path: Path, data: bytes) -> dict[str, Any]:
 
 
 def brief(message: str, limit: int = 160) -> str:
-    """A validator message cut short in the middle: some quote the whole offending node
-    first and say what is wrong with it at the end."""
-    if len(message) <= limit:
-        return message
-    return message[: limit // 3] + " ... " + message[-(limit * 2 // 3) :]
+    """A validator message made readable: its first line, the offending node it quotes
+    replaced by "the value", and cut in the middle if still long."""
+    first = message.split("\n", 1)[0]
+    quoted = re.fullmatch(r"[\[{].*[\]}] ((?:is|does) .*)", first)
+    if quoted:
+        first = "the value " + quoted.group(1)
+    if len(first) <= limit:
+        return first
+    return first[: limit // 3] + " ... " + first[-(limit * 2 // 3) :]
 
 
 def line_of(data: bytes, keys: Sequence[Any]) -> int | None:

@@ -154,7 +154,7 @@ def _check(http: httpx.Client, base: str, report: Report) -> None:
                 error(f"openapi: line {problem.line}", problem.reason, "correct the YAML syntax")
             )
         else:
-            report.findings += check_spec(spec, root)
+            report.findings += check_spec(spec, root, response.content)
             report.findings += check_actions(spec)
         if local:
             report.findings += _cors(http, spec_url, "openapi", local)

@@ -76,7 +76,7 @@ def _check(settings: Settings, report: Report) -> None:
     else:
         rendered_spec = render_spec(spec, settings, base_url)
         report.findings += check_size("openapi", spec_bytes(rendered_spec)[0])
-        report.findings += check_spec(rendered_spec, root)
+        report.findings += check_spec(rendered_spec, root, spec_data)
         report.findings += check_actions(rendered_spec)
 
 

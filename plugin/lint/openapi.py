@@ -8,7 +8,7 @@ from typing import Any
 
 from openapi_spec_validator.shortcuts import get_validator_cls
 
-from ..documents import brief
+from ..documents import brief, line_of
 from .domains import host_of, on_root_domain
 from .findings import Finding, error, too_long
 from .walk import operations, parameters, resolve
@@ -23,7 +23,7 @@ def operation_path(path: str, method: str, rest: str = "") -> str:
     return f"{WHERE}: paths.{path}.{method}{'.' + rest if rest else ''}"
 
 
-def _validity(spec: dict[str, Any]) -> list[Finding]:
+def _validity(spec: dict[str, Any], source: bytes | None) -> list[Finding]:
     try:
         validator = get_validator_cls(spec)(spec)
         errors = list(validator.iter_errors())
@@ -38,10 +38,11 @@ def _validity(spec: dict[str, Any]) -> list[Finding]:
     found = []
     for invalid in errors[:20]:
         where = ".".join(str(part) for part in invalid.absolute_path) or "(top level)"
+        line = line_of(source, list(invalid.absolute_path)) if source else None
         message = brief(invalid.message)
         found.append(
             error(
-                f"{WHERE}: {where}",
+                f"{WHERE}: {where}" + (f" (line {line})" if line else ""),
                 f"invalid OpenAPI: {message}",
                 "correct it as the OpenAPI schema says",
             )
@@ -143,12 +144,13 @@ def _media_types(spec: dict[str, Any]) -> list[Finding]:
     return found
 
 
-def check_spec(spec: Any, root: str) -> list[Finding]:
-    """Every plugin rule for the spec; ``root`` is the manifest's root domain."""
+def check_spec(spec: Any, root: str, source: bytes | None = None) -> list[Finding]:
+    """Every plugin rule for the spec; ``root`` is the manifest's root domain, ``source`` the
+    text it was read from (to name the line of a validation error)."""
     if not isinstance(spec, dict):
         return [error(WHERE, "must be a YAML mapping or JSON object", "start with openapi: 3.1.0")]
     return [
-        *_validity(spec),
+        *_validity(spec, source),
         *_operation_ids(spec),
         *_servers(spec, root),
         *_descriptions(spec),
