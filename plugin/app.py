@@ -14,12 +14,16 @@ from .access_log import AccessLogMiddleware
 from .allowlist import with_allowlist
 from .auth import Clock, build_authenticator, install_authentication
 from .config import Settings, load_settings
+from .console import install_console
 from .cors import CORSMiddleware
 from .errors import install_error_handlers
 from .https_redirect import with_https_redirect
+from .mcp import mount_mcp
 from .oauth import OAUTH_PAGE_PREFIXES, install_oauth
 from .plugin_files import PluginFiles, PluginFilesMiddleware
+from .proxy import install_proxy
 from .rate_limit import install_rate_limit
+from .recent_calls import is_console_path
 from .state import AppState
 from .storage import open_store
 
@@ -39,7 +43,8 @@ def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Qu
     state = AppState(settings)
     state.install(app)
     install_error_handlers(app)
-    install_authentication(app, build_authenticator(settings, lambda: state.open_store, clock))
+    authenticator = build_authenticator(settings, lambda: state.open_store, clock)
+    install_authentication(app, authenticator)
     install_oauth(app, settings, lambda: state.open_store, clock)
     install_rate_limit(app, settings)
     app.register_blueprint(todos.blueprint)
@@ -61,11 +66,16 @@ def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Qu
             state.store = None
 
     files = PluginFiles(settings)
+    install_console(app, files)
+    install_proxy(app, settings, is_console_path if settings.console else lambda path: False)
     inner: Any = app.asgi_app
     cors = CORSMiddleware(
-        PluginFilesMiddleware(inner, files), settings.cors_origins, OAUTH_PAGE_PREFIXES
+        mount_mcp(PluginFilesMiddleware(inner, files), inner, files, settings, authenticator),
+        settings.cors_origins,
+        OAUTH_PAGE_PREFIXES,
     )
     app.asgi_app = AccessLogMiddleware(  # type: ignore[method-assign,assignment]
-        with_https_redirect(with_allowlist(cors, settings), settings)
+        with_https_redirect(with_allowlist(cors, settings), settings),
+        state.recent_calls if settings.console else None,
     )
     return app
