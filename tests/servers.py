@@ -67,7 +67,7 @@ class LiveServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}: {self.log()}")
             try:
-                httpx.get(f"{self.url}/healthz", timeout=1, verify=False)
+                httpx.get(f"{self.url}/openapi.json", timeout=1, verify=False)
                 return self
             except httpx.TransportError:
                 time.sleep(0.05)
