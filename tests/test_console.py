@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from quart.testing import QuartClient
 
@@ -77,6 +78,20 @@ async def test_a_tool_call_as_the_console_sends_it_stores_the_todo(client: Quart
     assert result["isError"] is False and result["structuredContent"]["todo"] == "milk"
     stored = await (await client.get("/todos/ann")).get_json()
     assert stored["todos"] == ["milk"]
+
+
+async def test_mcp_problems_are_shown_with_the_other_findings(
+    make_settings: Callable[..., Settings], plugin_root: Path
+) -> None:
+    spec = plugin_root / "openapi.yaml"
+    spec.write_text(spec.read_text().replace("      summary: Add a todo to the list.\n", ""))
+    app = create_app(make_settings(root=plugin_root))
+    async with app.test_app():
+        lint = (await (await app.test_client().get("/console/api/overview")).get_json())["lint"]
+    assert lint["ok"] is True and lint["warnings"] == 1
+    [finding] = lint["findings"]
+    assert finding["path"] == "openapi: paths./todos/{username}.post"
+    assert finding["message"] == "MCP: no summary or description for the model"
 
 
 async def test_mcp_off_lists_no_tools(make_settings: Callable[..., Settings]) -> None:
