@@ -130,13 +130,17 @@ def test_a_missing_file_could_not_be_checked(
 
 
 def test_mcp_rules_are_skipped_when_the_endpoint_is_off(
-    plugin_root: Path, make_settings: Callable[..., Settings]
+    plugin_root: Path,
+    make_settings: Callable[..., Settings],
+    served_plugin: Callable[[Path, dict[str, Any]], Report],
 ) -> None:
     _overlay(plugin_root, "mcp_tool_name_clash")
     on = check_root(make_settings(root=plugin_root))
     assert [finding.severity for finding in on.findings] == ["error"]
     off = check_root(make_settings(root=plugin_root, mcp=False))
     assert off.findings == [] and off.exit_code == 0
+    no_endpoint = served_plugin(plugin_root, {})  # /mcp answers 404
+    assert no_endpoint.findings == [] and no_endpoint.exit_code == 0
 
 
 def test_a_problem_the_plugin_rules_report_is_not_reported_again_for_mcp(
