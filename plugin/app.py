@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     """Build the app; without settings they are read from ``PLUGIN_*`` (for ``hypercorn``)."""
     if settings is None:
         settings = load_settings(os.environ)
-    app = Quart(__name__)
+    app = Quart(__name__, static_folder=None)  # static/ is served by PluginFilesMiddleware
     app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, PROVIDE_AUTOMATIC_OPTIONS=True)
     state = AppState(settings)
     state.install(app)
