@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,22 @@ async def app(settings: Settings) -> AsyncIterator[Quart]:
 @pytest.fixture
 def client(app: Quart) -> QuartClient:
     return app.test_client()
+
+
+MakeClient = Callable[..., Awaitable[QuartClient]]
+
+
+@pytest.fixture
+async def make_client(make_settings: Callable[..., Settings]) -> AsyncIterator[MakeClient]:
+    """A test client for an app built with these settings, served until the test ends."""
+    async with AsyncExitStack() as stack:
+
+        async def make(**overrides: Any) -> QuartClient:
+            application = create_app(make_settings(**overrides))
+            await stack.enter_async_context(application.test_app())
+            return application.test_client()
+
+        yield make
 
 
 @pytest.fixture
