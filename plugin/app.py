@@ -51,8 +51,9 @@ def create_app(settings: Settings | None = None) -> Quart:
             state.store = None
 
     files = PluginFiles(settings)
-    inner: Any = app.asgi_app
-    app.asgi_app = AccessLogMiddleware(  # type: ignore[method-assign,assignment]
-        CORSMiddleware(PluginFilesMiddleware(inner, files), settings.cors_origins)
-    )
+    asgi: Any = app.asgi_app
+    asgi = CORSMiddleware(PluginFilesMiddleware(asgi, files), settings.cors_origins)
+    if settings.access_log:
+        asgi = AccessLogMiddleware(asgi)
+    app.asgi_app = asgi  # type: ignore[method-assign]
     return app
