@@ -76,7 +76,7 @@ async def make_client(make_settings: Callable[..., Settings]) -> AsyncIterator[M
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Callable[..., LiveServer]:
+def live_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
     """Start real servers; each is stopped at the end of the test."""
     started: list[LiveServer] = []
 
@@ -89,14 +89,9 @@ def live_server(tmp_path: Path) -> Callable[..., LiveServer]:
         started.append(server)
         return server.start()
 
-    yield start  # type: ignore[misc]
+    yield start
     for server in started:
         try:
             server.stop()
         finally:
             server.kill()
-
-
-@pytest.fixture
-def server(live_server: Callable[..., LiveServer]) -> Iterator[LiveServer]:
-    yield live_server()
