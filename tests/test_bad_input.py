@@ -141,6 +141,9 @@ async def test_body_over_64_kib_is_413(seeded: QuartClient, size: int) -> None:
             "/todos/ann", method=method, data=json.dumps({"todo": text}).encode()
         )
         await assert_envelope(response, 413)
+        error = await response.get_json()
+        assert error["error"] == "payload_too_large"
+        assert "65536 bytes" in error["error_description"]
     assert await snapshot(seeded) == before
 
 
