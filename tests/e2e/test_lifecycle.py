@@ -29,6 +29,7 @@ def test_data_survives_a_restart(live_server: Callable[..., LiveServer]) -> None
     second = live_server()
     listed = httpx.get(f"{second.url}/todos/ann").json()
     assert listed["items"] == created[1:]
+    assert second.stop(signal.SIGINT) == 0  # Ctrl-C is as graceful as SIGTERM
 
 
 async def test_sigterm_drains_requests_in_flight(
