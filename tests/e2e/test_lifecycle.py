@@ -66,43 +66,70 @@ async def test_sigterm_drains_requests_in_flight(
     assert acknowledged.items() <= {item["id"]: item["todo"] for item in stored}.items()
 
 
-def child_pids(pid: int) -> list[int]:
-    children = []
+def spawned_workers(pid: int) -> list[int]:
+    """Hypercorn's worker processes: children of ``pid`` started by multiprocessing's spawn."""
+    workers = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rpartition(")")[2].split()[1]) == pid:
-                children.append(int(entry.name))
-    return children
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:  # not a process, or it just ended
+            continue
+        parent = int(stat.rpartition(")")[2].split()[1])
+        if parent == pid and b"spawn_main" in command:
+            workers.append(int(entry.name))
+    return workers
 
 
-async def test_two_workers_share_one_database(live_server: Callable[..., LiveServer]) -> None:
+def connections_to(port: int) -> set[int]:
+    """Socket inodes of the established TCP connections whose local port is ``port``."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "01" and int(fields[1].rpartition(":")[2], 16) == port:
+            inodes.add(int(fields[9]))
+    return inodes
+
+
+def sockets_of(pid: int) -> set[int]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(int(target[len("socket:[") : -1]))
+    return inodes
+
+
+async def test_two_workers_serve_and_share_one_database(
+    live_server: Callable[..., LiveServer],
+) -> None:
     server = live_server(args=["--workers", "2"])
     assert server.process is not None
-    limits = httpx.Limits(max_connections=40)
-    async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=30) as http:
-        responses = await asyncio.gather(
-            *(http.post("/todos/ann", json={"todo": f"worker {n}"}) for n in range(100))
-        )
-    assert [response.status_code for response in responses] == [200] * 100
-    ids = {response.json()["id"] for response in responses}
-    assert len(ids) == 100
-    workers = [pid for pid in child_pids(server.process.pid) if b"python" in _cmdline(pid)]
-    assert len(workers) >= 2, workers
+    workers = spawned_workers(server.process.pid)
+    assert len(workers) == 2
+    ids: set[int] = set()
+    served: set[int] = set()
+    for round_ in range(5):  # the kernel hands each new connection to either worker
+        limits = httpx.Limits(max_connections=40)
+        async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=30) as http:
+            responses = await asyncio.gather(
+                *(http.post("/todos/ann", json={"todo": f"{round_}.{n}"}) for n in range(60))
+            )
+            assert [response.status_code for response in responses] == [200] * 60
+            ids |= {response.json()["id"] for response in responses}
+            open_now = connections_to(server.port)
+            served |= {pid for pid in workers if sockets_of(pid) & open_now}
+        if served == set(workers):
+            break
+    assert served == set(workers), "one worker never answered"
+    assert len(ids) == 60 * (round_ + 1)
     assert server.stop() == 0
     single = live_server()
     stored = httpx.get(f"{single.url}/todos/ann", params={"limit": 500}).json()["items"]
     assert {item["id"] for item in stored} == ids
-
-
-def _cmdline(pid: int) -> bytes:
-    try:
-        return (Path("/proc") / str(pid) / "cmdline").read_bytes()
-    except OSError:
-        return b""
 
 
 def test_hypercorn_loads_the_factory_with_plugin_env(tmp_path: Path) -> None:
