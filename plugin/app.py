@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from typing import Any
 
 from quart import Quart
 
 from . import todos
 from .access_log import AccessLogMiddleware
-from .auth import build_authenticator, install_authentication
+from .auth import Clock, build_authenticator, install_authentication
 from .config import Settings, load_settings
 from .cors import CORSMiddleware
 from .errors import install_error_handlers
+from .oauth import OAUTH_PAGE_PREFIXES, install_oauth
 from .plugin_files import PluginFiles, PluginFilesMiddleware
 from .state import AppState
 from .storage import open_store
@@ -23,8 +25,10 @@ __all__ = ["create_app"]
 logger = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> Quart:
-    """Build the app; without settings they are read from ``PLUGIN_*`` (for ``hypercorn``)."""
+def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Quart:
+    """Build the app; without settings they are read from ``PLUGIN_*`` (for ``hypercorn``).
+
+    ``clock`` decides when codes and tokens expire; tests pass a frozen one."""
     if settings is None:
         settings = load_settings(os.environ)
     app = Quart(__name__, static_folder=None)  # static/ is served by PluginFilesMiddleware
@@ -32,7 +36,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     state = AppState(settings)
     state.install(app)
     install_error_handlers(app)
-    install_authentication(app, build_authenticator(settings))
+    install_authentication(app, build_authenticator(settings, lambda: state.open_store, clock))
+    install_oauth(app, settings, lambda: state.open_store, clock)
     app.register_blueprint(todos.blueprint)
 
     @app.before_serving
@@ -52,7 +57,9 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     files = PluginFiles(settings)
     asgi: Any = app.asgi_app
-    asgi = CORSMiddleware(PluginFilesMiddleware(asgi, files), settings.cors_origins)
+    asgi = CORSMiddleware(
+        PluginFilesMiddleware(asgi, files), settings.cors_origins, OAUTH_PAGE_PREFIXES
+    )
     if settings.access_log:
         asgi = AccessLogMiddleware(asgi)
     app.asgi_app = asgi  # type: ignore[method-assign]

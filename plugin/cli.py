@@ -18,6 +18,7 @@ from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.run import run as run_workers
 
+from . import accounts_cli
 from .app import create_app
 from .config import AUTH_MODES, ConfigError, Settings, load_settings
 from .storage import SchemaTooNewError, open_store
@@ -31,7 +32,7 @@ Subparsers = Any  # argparse's _SubParsersAction, which it does not export
 
 # Each feature adds its subcommands here: a function that adds parsers to ``commands`` and sets
 # ``handler`` (a Handler) on each with ``set_defaults``.
-COMMANDS: tuple[Callable[[Subparsers], None], ...] = ()
+COMMANDS: tuple[Callable[[Subparsers], None], ...] = (accounts_cli.register,)
 
 
 def _parser() -> argparse.ArgumentParser:

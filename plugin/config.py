@@ -9,6 +9,7 @@ failing on the first request that touches it.
 from __future__ import annotations
 
 import ipaddress
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -23,6 +24,10 @@ AUTH_MODES = ("none", "service_http", "user_http", "oauth")
 AUTHORIZATION_TYPES = ("bearer", "basic")
 DEFAULT_CORS_ORIGINS = ("https://chat.openai.com", "https://chatgpt.com")
 ENV_PREFIX = "PLUGIN_"
+TOKEN_CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded")
+# An HTTP token (RFC 9110 5.6.2), minus the header that already carries credentials.
+HEADER_NAME = re.compile(r"(?!(?i:authorization)$)[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
 
 class ConfigError(ValueError):
@@ -52,6 +57,16 @@ class Settings:
     access_log: bool = True
     log_level: str = "INFO"
     max_body_bytes: int = 64 * 1024
+    # user auth (user_http keys, oauth)
+    api_key_header: str = ""
+    oauth_scopes: tuple[str, ...] = ()
+    oauth_authorization_content_type: str = "application/json"
+    oauth_code_ttl: int = 60
+    oauth_access_token_ttl: int = 3600
+    oauth_refresh_token_ttl: int = 30 * 24 * 3600
+    signin_window: int = 900
+    signin_failures_per_account: int = 5
+    signin_failures_per_address: int = 20
 
     def __post_init__(self) -> None:
         _check(self.auth in AUTH_MODES, "auth", f"must be one of {', '.join(AUTH_MODES)}")
@@ -94,6 +109,35 @@ class Settings:
             ipaddress.ip_address(self.host)
         except ValueError:
             _check(self.host == "localhost", "host", "must be an IP address or localhost")
+        self._check_user_auth()
+
+    def _check_user_auth(self) -> None:
+        _check(
+            not self.api_key_header or HEADER_NAME.fullmatch(self.api_key_header) is not None,
+            "api_key_header",
+            "must be an HTTP header name such as X-Api-Key (and not Authorization)",
+        )
+        for scope in self.oauth_scopes:
+            _check(
+                SCOPE_TOKEN.fullmatch(scope) is not None,
+                "oauth_scopes",
+                f"{scope!r} is not a scope token (RFC 6749 section 3.3)",
+            )
+        _check(
+            self.oauth_authorization_content_type in TOKEN_CONTENT_TYPES,
+            "oauth_authorization_content_type",
+            f"must be one of {', '.join(TOKEN_CONTENT_TYPES)}",
+        )
+        for name in (
+            "oauth_code_ttl",
+            "oauth_access_token_ttl",
+            "oauth_refresh_token_ttl",
+            "signin_window",
+            "signin_failures_per_account",
+            "signin_failures_per_address",
+        ):
+            _check(getattr(self, name) >= 1, name, "must be at least 1")
+        _check(self.oauth_code_ttl <= 600, "oauth_code_ttl", "must be at most 600 (RFC 6749 4.1.2)")
 
     @property
     def base_url(self) -> str:

@@ -78,9 +78,9 @@ def manifest_auth(settings: Settings, base_url: str) -> dict[str, Any]:
     elif settings.auth == "oauth":
         auth.update(
             client_url=f"{base_url}/oauth/authorize",
-            scope="",
+            scope=" ".join(settings.oauth_scopes),
             authorization_url=f"{base_url}/oauth/token",
-            authorization_content_type="application/json",
+            authorization_content_type=settings.oauth_authorization_content_type,
         )
     if settings.auth in ("service_http", "oauth") and settings.verification_token:
         auth["verification_tokens"] = {"openai": settings.verification_token}
@@ -93,31 +93,40 @@ def render_manifest(manifest: dict[str, Any], settings: Settings, base_url: str)
     return json.dumps(rendered, indent=2, ensure_ascii=False).encode()
 
 
-def _security_scheme(settings: Settings, base_url: str) -> dict[str, Any] | None:
+def _security_schemes(settings: Settings, base_url: str) -> dict[str, Any]:
+    """Named security schemes, any one of which lets a call through."""
+    schemes: dict[str, Any] = {}
     if settings.auth in ("service_http", "user_http"):
-        return {"type": "http", "scheme": settings.authorization_type}
-    if settings.auth == "oauth":
-        return {
+        schemes["pluginAuth"] = {"type": "http", "scheme": settings.authorization_type}
+        if settings.api_key_header:
+            schemes["apiKeyHeader"] = {
+                "type": "apiKey",
+                "in": "header",
+                "name": settings.api_key_header,
+            }
+    elif settings.auth == "oauth":
+        schemes["pluginAuth"] = {
             "type": "oauth2",
             "flows": {
                 "authorizationCode": {
                     "authorizationUrl": f"{base_url}/oauth/authorize",
                     "tokenUrl": f"{base_url}/oauth/token",
-                    "scopes": {},
+                    "refreshUrl": f"{base_url}/oauth/token",
+                    "scopes": {scope: scope for scope in settings.oauth_scopes},
                 }
             },
         }
-    return None
+    return schemes
 
 
 def render_spec(spec: dict[str, Any], settings: Settings, base_url: str) -> dict[str, Any]:
     """The spec as served: base URL filled in, security matching the auth mode."""
     rendered: dict[str, Any] = _substitute(spec, base_url)
-    scheme = _security_scheme(settings, base_url)
-    if scheme is not None:
+    schemes = _security_schemes(settings, base_url)
+    if schemes:
         components = rendered.setdefault("components", {})
-        components.setdefault("securitySchemes", {})["pluginAuth"] = scheme
-        rendered["security"] = [{"pluginAuth": []}]
+        components.setdefault("securitySchemes", {}).update(schemes)
+        rendered["security"] = [{name: []} for name in schemes]
     return rendered
 
 

@@ -22,6 +22,7 @@ import aiosqlite
 
 from .base import Todo
 from .migrations import MIGRATIONS, SchemaTooNewError, latest_version
+from .sqlite_accounts import SQLiteAccounts
 
 __all__ = ["SQLiteStore"]
 
@@ -149,7 +150,7 @@ def _settle(
         future.set_result(result)
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteAccounts):
     """The embedded store: one writer connection with group commit, one reader connection."""
 
     def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
