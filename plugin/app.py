@@ -19,6 +19,7 @@ from .oauth import OAUTH_PAGE_PREFIXES, install_oauth
 from .plugin_files import PluginFiles, PluginFilesMiddleware
 from .state import AppState
 from .storage import open_store
+from .unread_body import UnreadBodyMiddleware
 
 __all__ = ["create_app"]
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Qu
     asgi = CORSMiddleware(
         PluginFilesMiddleware(asgi, files), settings.cors_origins, OAUTH_PAGE_PREFIXES
     )
+    asgi = UnreadBodyMiddleware(asgi)
     if settings.access_log:
         asgi = AccessLogMiddleware(asgi)
     app.asgi_app = asgi  # type: ignore[method-assign]
