@@ -15,6 +15,7 @@ from .auth import Clock, build_authenticator, install_authentication
 from .config import Settings, load_settings
 from .cors import CORSMiddleware
 from .errors import install_error_handlers
+from .mcp import mount_mcp
 from .oauth import OAUTH_PAGE_PREFIXES, install_oauth
 from .plugin_files import PluginFiles, PluginFilesMiddleware
 from .state import AppState
@@ -37,7 +38,8 @@ def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Qu
     state = AppState(settings)
     state.install(app)
     install_error_handlers(app)
-    install_authentication(app, build_authenticator(settings, lambda: state.open_store, clock))
+    authenticator = build_authenticator(settings, lambda: state.open_store, clock)
+    install_authentication(app, authenticator)
     install_oauth(app, settings, lambda: state.open_store, clock)
     app.register_blueprint(todos.blueprint)
 
@@ -59,7 +61,9 @@ def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Qu
     files = PluginFiles(settings)
     asgi: Any = app.asgi_app
     asgi = CORSMiddleware(
-        PluginFilesMiddleware(asgi, files), settings.cors_origins, OAUTH_PAGE_PREFIXES
+        mount_mcp(PluginFilesMiddleware(asgi, files), asgi, files, settings, authenticator),
+        settings.cors_origins,
+        OAUTH_PAGE_PREFIXES,
     )
     asgi = UnreadBodyMiddleware(asgi)
     if settings.access_log:

@@ -67,6 +67,8 @@ class Settings:
     signin_window: int = 900
     signin_failures_per_account: int = 5
     signin_failures_per_address: int = 20
+    # mcp
+    mcp: bool = True
 
     def __post_init__(self) -> None:
         _check(self.auth in AUTH_MODES, "auth", f"must be one of {', '.join(AUTH_MODES)}")

@@ -95,3 +95,9 @@ def live_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
             server.stop()
         finally:
             server.kill()
+
+
+@pytest.fixture
+def server(live_server: Callable[..., LiveServer]) -> LiveServer:
+    """One real server with the default settings, for this test only."""
+    return live_server()
