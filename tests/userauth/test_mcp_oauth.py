@@ -5,6 +5,7 @@ public clients' PKCE, and the redirect presets."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,10 @@ from plugin import Settings, create_app
 from plugin.oauth.clients import new_client
 from plugin.oauth.redirect_uris import allowed_redirect_uri
 from plugin.state import app_state
+from plugin.storage import open_store
+from plugin.storage.migrations import MIGRATIONS
 
+from .cli import cli_ok
 from .conftest import World
 from .support import PASSWORD, csrf_token, s256, sign_in_form
 
@@ -380,3 +384,38 @@ async def test_two_users_through_mcp_see_only_their_own(oauth: World) -> None:
     text = json.dumps(await call("bob", "getTodos", {"username": "me"}))
     assert "ann's" not in text and "bob's" in text
     assert PASSWORD not in text
+
+
+def test_cli_presets(tmp_path: Path) -> None:
+    database = tmp_path / "cli.sqlite3"
+    made = cli_ok(database, "oauth", "add-client", "--chatgpt-connector", "--claude")
+    assert made["redirect_presets"] == ["chatgpt-connector", "claude"]
+    assert made["client_secret"] and made["redirect_uris"] == [] and not made["public"]
+    (listed,) = cli_ok(database, "oauth", "list-clients")["clients"]
+    assert listed["redirect_presets"] == ["chatgpt-connector", "claude"]
+    assert listed["dynamic"] is False and "client_secret" not in listed
+
+
+async def test_version_2_clients_and_grants_upgrade(tmp_path: Path) -> None:
+    path = tmp_path / "v2.sqlite3"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    for version, statements in MIGRATIONS[:2]:
+        for statement in statements:
+            connection.execute(statement)
+        connection.execute("INSERT INTO schema_version VALUES (?)", (version,))
+    connection.execute("INSERT INTO users VALUES ('ann', 'x', 1)")
+    connection.execute("INSERT INTO oauth_clients VALUES ('c1', 'h', 'https://a.example/cb', 1, 1)")
+    connection.execute("INSERT INTO oauth_grants VALUES ('g1', 'c1', 'ann', '', 1)")
+    connection.execute("INSERT INTO oauth_tokens VALUES ('t1', 'g1', 'access', 99, 0)")
+    connection.commit()
+    connection.close()
+    store = await open_store(path)
+    try:
+        client = await store.get_oauth_client("c1")
+        assert client is not None and client.chatgpt_callback
+        assert (client.redirect_presets, client.public, client.dynamic) == ((), False, False)
+        token = await store.get_token("t1")
+        assert token is not None and token.grant.resource is None
+    finally:
+        await store.close()
