@@ -37,7 +37,8 @@ bench: $(VENV)/.dev
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
-# The OAuth sign-in page's browser test drives Debian's Chromium (never one Playwright downloads).
+# Browser tests (the console, the OAuth sign-in page) drive Debian's Chromium, never one
+# Playwright downloads.
 test: /usr/bin/chromium
 /usr/bin/chromium:
 	apt-get install -y chromium || (apt-get update && apt-get install -y chromium)

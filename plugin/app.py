@@ -13,11 +13,14 @@ from . import todos
 from .access_log import AccessLogMiddleware
 from .auth import Clock, build_authenticator, install_authentication
 from .config import Settings, load_settings
+from .console import install_console
 from .cors import CORSMiddleware
 from .errors import install_error_handlers
 from .mcp import mount_mcp
 from .oauth import OAUTH_PAGE_PREFIXES, install_oauth
 from .plugin_files import PluginFiles, PluginFilesMiddleware
+from .proxy import install_proxy
+from .recent_calls import is_console_path
 from .state import AppState
 from .storage import open_store
 
@@ -58,12 +61,15 @@ def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Qu
             state.store = None
 
     files = PluginFiles(settings)
+    install_console(app, files)
+    install_proxy(app, settings, is_console_path if settings.console else lambda path: False)
     inner: Any = app.asgi_app
     app.asgi_app = AccessLogMiddleware(  # type: ignore[method-assign,assignment]
         CORSMiddleware(
             mount_mcp(PluginFilesMiddleware(inner, files), inner, files, settings, authenticator),
             settings.cors_origins,
             OAUTH_PAGE_PREFIXES,
-        )
+        ),
+        state.recent_calls if settings.console else None,
     )
     return app

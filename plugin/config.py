@@ -69,6 +69,10 @@ class Settings:
     signin_failures_per_address: int = 20
     # mcp
     mcp: bool = True
+    # devloop: proxy mode (an upstream API behind the local plugin files) and the console
+    upstream: str = ""
+    upstream_timeout: float = 30.0
+    console: bool = True
     # mcp oauth (dynamic client registration, counted per address over signin_window)
     oauth_registrations_per_address: int = 20
 
@@ -84,7 +88,7 @@ class Settings:
         _check(self.trusted_proxy_hops >= 0, "trusted_proxy_hops", "must be 0 or more")
         _check(self.max_body_bytes >= 1024, "max_body_bytes", "must be at least 1024")
         _check((self.root / "manifest.json").is_file(), "root", f"{self.root} has no manifest.json")
-        if self.auth == "service_http":
+        if self.auth == "service_http" and not self.upstream:  # a proxy's upstream checks it
             _check(
                 len(self.service_token) >= 16,
                 "service_token",
@@ -109,6 +113,14 @@ class Settings:
             "log_level",
             "must be DEBUG, INFO, WARNING or ERROR",
         )
+        if self.upstream:
+            parts = urlsplit(self.upstream)
+            _check(
+                parts.scheme in ("http", "https") and bool(parts.netloc) and not parts.query,
+                "upstream",
+                "must be an absolute http(s) URL such as https://api.example.com",
+            )
+        _check(self.upstream_timeout > 0, "upstream_timeout", "must be more than 0 seconds")
         try:
             ipaddress.ip_address(self.host)
         except ValueError:
@@ -183,6 +195,7 @@ def _parse_list(text: str) -> tuple[str, ...]:
 def _parser(annotation: Any) -> Callable[[str], Any]:
     parsers: dict[Any, Callable[[str], Any]] = {
         "int": int,
+        "float": float,
         "bool": _parse_bool,
         "Path": lambda text: Path(text).expanduser(),
         "tuple[str, ...]": _parse_list,
@@ -202,6 +215,8 @@ def _coerce(name: str, raw: Any, annotation: Any) -> Any:
         return tuple(str(item) for item in raw)
     if annotation == "Path":
         return Path(str(raw)).expanduser()
+    if annotation == "float" and type(raw) in (int, float):
+        return float(raw)
     expected = {"int": int, "bool": bool, "str": str}.get(annotation)
     if expected is not None and type(raw) is not expected:
         raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be of type {annotation}")

@@ -35,7 +35,12 @@ __all__ = [
 def build_authenticator(
     settings: Settings, store: Callable[[], Store], clock: Clock
 ) -> Authenticator:
-    """The authenticator for the configured mode; ``store`` gives the open store per request."""
+    """The authenticator for the configured mode; ``store`` gives the open store per request.
+
+    In proxy mode the upstream checks credentials (they are forwarded to it), so nothing here
+    may refuse them first: the MCP layer, which calls the upstream, then takes any caller."""
+    if settings.upstream:
+        return NoAuth()
     if settings.auth == "service_http":
         return ServiceToken(
             settings.service_token, settings.authorization_type, settings.api_key_header

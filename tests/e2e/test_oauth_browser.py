@@ -14,25 +14,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from tests.servers import REPO, LiveServer
+from tests.servers import LiveServer
 from tests.userauth.cli import cli_ok
 from tests.userauth.support import PASSWORD
 
 pytestmark = pytest.mark.slow
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = REPO / "test-artifacts"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -50,7 +38,7 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def test_sign_in_in_a_browser(
-    tmp_path: Path, live_server: Callable[..., LiveServer], page: Page
+    tmp_path: Path, live_server: Callable[..., LiveServer], page: Page, artifacts: Path
 ) -> None:
     server = live_server({"PLUGIN_AUTH": "oauth"})
     base = f"http://localhost:{server.port}"
@@ -76,8 +64,7 @@ def test_sign_in_in_a_browser(
     assert "Wrong user name or password" in page.locator("[role=alert]").inner_text()
 
     page.fill("#password", PASSWORD)
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "oauth-authorize.png"))
+    page.screenshot(path=str(artifacts / "oauth-authorize.png"))
     with page.expect_navigation(url=f"{callback}?**"):
         page.click("button[value=allow]")
     landed = parse_qs(urlsplit(page.url).query)
