@@ -11,10 +11,18 @@ from ..asgi import ASGIApp
 from ..auth import Authenticator
 from ..config import Settings
 from ..plugin_files import PluginFiles
-from .endpoint import MCP_PATH, MCPEndpoint
+from .endpoint import MCP_PATH, RESOURCE_METADATA_PATH, MCPEndpoint
 from .tools import Tool, ToolSet, build_tools, tool_problems
 
-__all__ = ["MCP_PATH", "Tool", "ToolSet", "build_tools", "mount_mcp", "tool_problems"]
+__all__ = [
+    "MCP_PATH",
+    "RESOURCE_METADATA_PATH",
+    "Tool",
+    "ToolSet",
+    "build_tools",
+    "mount_mcp",
+    "tool_problems",
+]
 
 
 def mount_mcp(
