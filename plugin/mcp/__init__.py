@@ -2,7 +2,7 @@
 each call run through the app's own routes as the authenticated caller.
 
 For other parts of the app: :func:`mount_mcp` (the ASGI layer), :func:`build_tools` (the
-console lists ``build_tools(spec).listing``) and :func:`tool_problems` (``check``).
+console lists ``build_tools(spec).listing``; ``check`` reports ``build_tools(spec).issues``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from ..auth import Authenticator
 from ..config import Settings
 from ..plugin_files import PluginFiles
 from .endpoint import MCP_PATH, RESOURCE_METADATA_PATH, MCPEndpoint
-from .tools import Tool, ToolSet, build_tools, tool_problems
+from .tools import Tool, ToolSet, build_tools
 
 __all__ = [
     "MCP_PATH",
@@ -21,7 +21,6 @@ __all__ = [
     "ToolSet",
     "build_tools",
     "mount_mcp",
-    "tool_problems",
 ]
 
 

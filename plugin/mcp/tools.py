@@ -23,7 +23,7 @@ import jsonschema_rs
 from ..documents import PLACEHOLDER
 from .schemas import json_schema, resolve
 
-__all__ = ["Argument", "Tool", "ToolProblem", "ToolSet", "build_tools", "tool_problems"]
+__all__ = ["Argument", "Tool", "ToolProblem", "ToolSet", "build_tools"]
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9_.-]")
@@ -438,8 +438,3 @@ def build_tools(spec: dict[str, Any]) -> ToolSet:
             validator=validator,
         )
     return ToolSet(tools, tuple(builder.problems), _base_path(spec))
-
-
-def tool_problems(spec: dict[str, Any]) -> list[str]:
-    """What an MCP client would reject or a model could not use, one line each."""
-    return list(build_tools(spec).problems)
