@@ -9,7 +9,7 @@ loopback and the plugin files can be let through by setting.
 
 from __future__ import annotations
 
-from .asgi import CLOSE, ASGIApp, Receive, Scope, Send, send_error
+from .asgi import ASGIApp, Receive, Scope, Send, send_error
 from .config import Settings
 from .health import HEALTH_PATHS
 from .networks import client_address, forwarded_hops, parse_networks
@@ -54,5 +54,4 @@ class AllowlistMiddleware:
             403,
             "forbidden_network",
             "This server only answers callers from the networks in PLUGIN_ALLOWED_NETWORKS.",
-            [CLOSE],  # the body is never read; nor should this caller come back on this line
         )

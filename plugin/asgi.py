@@ -7,14 +7,12 @@ from typing import Any
 
 from .errors import envelope
 
-__all__ = ["CLOSE", "ASGIApp", "Receive", "Scope", "Send", "header", "send_error", "send_response"]
+__all__ = ["ASGIApp", "Receive", "Scope", "Send", "header", "send_error", "send_response"]
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-# For answers sent without reading the request body: the connection must not be reused.
-CLOSE = (b"connection", b"close")
 
 
 def header(scope: Scope, name: bytes) -> str | None:

@@ -86,6 +86,8 @@ class Settings:
     upstream: str = ""
     upstream_timeout: float = 30.0
     console: bool = True
+    # mcp oauth (dynamic client registration, counted per address over signin_window)
+    oauth_registrations_per_address: int = 20
     # production
     certfile: str = ""
     keyfile: str = ""
@@ -175,6 +177,7 @@ class Settings:
             "signin_window",
             "signin_failures_per_account",
             "signin_failures_per_address",
+            "oauth_registrations_per_address",
         ):
             _check(getattr(self, name) >= 1, name, "must be at least 1")
         _check(self.oauth_code_ttl <= 600, "oauth_code_ttl", "must be at most 600 (RFC 6749 4.1.2)")

@@ -11,11 +11,12 @@ import argparse
 import asyncio
 import sqlite3
 import sys
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 
-from .config import Settings
+from .config import Settings, is_database_url
 from .storage import SchemaTooNewError, latest_version, open_store, schema_version
 
 __all__ = ["prepare_database", "register"]
@@ -37,6 +38,12 @@ async def _migrate(database: str) -> None:
 def prepare_database(settings: Settings) -> int:
     """Migrate the database; 0, or 2 after one line saying why it cannot be used."""
     try:
+        if not is_database_url(settings.database):
+            # A path SQLite cannot open at all fails here, in this thread: aiosqlite would leave
+            # its worker thread reporting to a closed event loop.
+            path = Path(settings.database)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            sqlite3.connect(path).close()
         asyncio.run(_migrate(settings.database))
     except DATABASE_ERRORS as error:
         return _fail(error)

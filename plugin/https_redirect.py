@@ -11,7 +11,7 @@ trains it to send its credentials in the clear first.
 
 from __future__ import annotations
 
-from .asgi import CLOSE, ASGIApp, Receive, Scope, Send, header, send_error, send_response
+from .asgi import ASGIApp, Receive, Scope, Send, header, send_error, send_response
 from .config import Settings
 from .public_url import HOST
 
@@ -57,13 +57,8 @@ class HTTPSRedirectMiddleware:
             and header(scope, b"authorization") is None
         )
         if not browser_request:
-            # The body is never read: closing keeps a reused connection from tripping on it.
             await send_error(
-                send,
-                403,
-                "https_required",
-                f"This server answers over HTTPS only: {target}",
-                [CLOSE],
+                send, 403, "https_required", f"This server answers over HTTPS only: {target}"
             )
             return
         await send_response(
