@@ -23,7 +23,7 @@ def test_defaults() -> None:
     settings = load_settings({})
     assert settings == Settings()
     assert (settings.host, settings.port, settings.auth) == ("127.0.0.1", 5003, "none")
-    assert settings.database == PROJECT_ROOT / "data" / "plugin.sqlite3"
+    assert settings.database == str(PROJECT_ROOT / "data" / "plugin.sqlite3")
     assert settings.root == PROJECT_ROOT
     assert settings.cors_origins == ("https://chat.openai.com", "https://chatgpt.com")
 
@@ -35,7 +35,7 @@ def test_defaults() -> None:
         ("public_url", 'public_url = "https://f.example"', "https://e.example", "https://c.example",
          ("https://f.example", "https://e.example", "https://c.example")),
         ("database", 'database = "/tmp/f.sqlite3"', "/tmp/e.sqlite3", "/tmp/c.sqlite3",
-         (Path("/tmp/f.sqlite3"), Path("/tmp/e.sqlite3"), Path("/tmp/c.sqlite3"))),
+         ("/tmp/f.sqlite3", "/tmp/e.sqlite3", "/tmp/c.sqlite3")),
         ("access_log", "access_log = false", "on", False, (False, True, False)),
     ],
 )  # fmt: skip
@@ -74,7 +74,7 @@ def test_list_and_case_parsing() -> None:
 
 def test_relative_paths_resolve_from_the_project_not_the_working_directory() -> None:
     settings = load_settings({"PLUGIN_DATABASE": "data/x.sqlite3"})
-    assert settings.database == PROJECT_ROOT / "data" / "x.sqlite3"
+    assert settings.database == str(PROJECT_ROOT / "data" / "x.sqlite3")
 
 
 def test_environ_round_trip_rebuilds_the_same_settings(tmp_path: Path) -> None:

@@ -10,12 +10,14 @@ deleting "index 0" of one list delete two different todos, as one SQLite writer 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
 import asyncpg
 
+from .base import Todo
 from .migrations import CREATE_VERSION_TABLE, READ_VERSION, pending_steps
 from .sql import Connection, Operation, SQLStore
 
@@ -23,6 +25,9 @@ __all__ = ["PostgresStore", "postgres_schema_version"]
 
 logger = logging.getLogger(__name__)
 
+# PostgreSQL's TEXT cannot hold NUL, which a todo may contain: todo texts are stored with NUL
+# as \0 and a backslash as \\, and read back exactly.
+ESCAPE = re.compile(r"\\(.)", re.S)
 POOL_SIZE = 10  # per worker process; PostgreSQL's default max_connections is 100
 MIGRATION_LOCK = 0x706C7567  # one advisory lock id, so instances starting together migrate once
 
@@ -104,6 +109,13 @@ class PostgresStore(SQLStore):
             await pool.close()
             raise
         return cls(pool)
+
+    def _stored_text(self, text: str) -> str:
+        return text.replace("\\", "\\\\").replace("\x00", "\\0")
+
+    def _todo(self, row: Any) -> Todo:
+        text = ESCAPE.sub(lambda match: "\x00" if match[1] == "0" else match[1], row[1])
+        return Todo(id=row[0], text=text, created_at=row[2])
 
     async def _lock_owner(self, connection: Connection, owner: str) -> None:
         await connection.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (owner,))

@@ -60,15 +60,6 @@ class _Committer(Protocol):
     async def close(self) -> None: ...
 
 
-def _todo(row: Any) -> Todo:
-    return Todo(id=row[0], text=row[1], created_at=row[2])
-
-
-def _first_todo(rows: Any) -> Todo | None:
-    rows = list(rows)
-    return _todo(rows[0]) if rows else None
-
-
 def _user(row: Any) -> User:
     return User(name=row[0], password_hash=row[1], created_at=row[2])
 
@@ -120,12 +111,23 @@ class SQLStore:
 
     # todos
 
+    def _stored_text(self, text: str) -> str:
+        """A todo's text as the database keeps it (PostgreSQL escapes what TEXT cannot hold)."""
+        return text
+
+    def _todo(self, row: Any) -> Todo:
+        return Todo(id=row[0], text=row[1], created_at=row[2])
+
+    def _first_todo(self, rows: Any) -> Todo | None:
+        rows = list(rows)
+        return self._todo(rows[0]) if rows else None
+
     async def list_todos(self, owner: str, limit: int, offset: int) -> list[Todo]:
         rows = await self._rows(
             f"SELECT {TODO_COLUMNS} FROM todos WHERE owner = ? ORDER BY id LIMIT ? OFFSET ?",
             (owner, limit, offset),
         )
-        return [_todo(row) for row in rows]
+        return [self._todo(row) for row in rows]
 
     async def add_todo(self, owner: str, text: str) -> Todo:
         created_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -133,7 +135,7 @@ class SQLStore:
         async def insert(connection: Connection) -> Todo:
             rows = await connection.execute_fetchall(
                 "INSERT INTO todos (owner, text, created_at) VALUES (?, ?, ?) RETURNING id",
-                (owner, text, created_at),
+                (owner, self._stored_text(text), created_at),
             )
             return Todo(id=list(rows)[0][0], text=text, created_at=created_at)
 
@@ -143,7 +145,7 @@ class SQLStore:
     async def delete_todo_at(self, owner: str, index: int) -> Todo | None:
         async def delete(connection: Connection) -> Todo | None:
             await self._lock_owner(connection, owner)
-            return _first_todo(
+            return self._first_todo(
                 await connection.execute_fetchall(
                     f"""DELETE FROM todos WHERE id = (
                         SELECT id FROM todos WHERE owner = ? ORDER BY id LIMIT 1 OFFSET ?
@@ -160,7 +162,7 @@ class SQLStore:
 
     async def delete_todo(self, owner: str, todo_id: int) -> Todo | None:
         async def delete(connection: Connection) -> Todo | None:
-            return _first_todo(
+            return self._first_todo(
                 await connection.execute_fetchall(
                     f"DELETE FROM todos WHERE owner = ? AND id = ? RETURNING {TODO_COLUMNS}",
                     (owner, todo_id),

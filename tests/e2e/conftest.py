@@ -48,7 +48,8 @@ VERIFICATION_TOKEN = "verification-token-from-chatgpt"
 
 def shared_server(folder: Path, env: dict[str, str]) -> Iterator[LiveServer]:
     server = LiveServer(
-        {"PLUGIN_DATABASE": str(folder / "plugin.sqlite3"), **env},
+        # Many tests share this server and its one caller address: no rate limit here.
+        {"PLUGIN_DATABASE": str(folder / "plugin.sqlite3"), "PLUGIN_RATE_LIMIT": "off", **env},
         log_path=folder / "server.log",
     )
     with server:

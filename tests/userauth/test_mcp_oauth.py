@@ -18,7 +18,7 @@ from plugin.oauth.clients import new_client
 from plugin.oauth.redirect_uris import allowed_redirect_uri
 from plugin.state import app_state
 from plugin.storage import open_store
-from plugin.storage.migrations import MIGRATIONS
+from plugin.storage.migrations import pending_steps
 
 from .cli import cli_ok
 from .conftest import World
@@ -400,7 +400,7 @@ async def test_version_2_clients_and_grants_upgrade(tmp_path: Path) -> None:
     path = tmp_path / "v2.sqlite3"
     connection = sqlite3.connect(path)
     connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-    for version, statements in MIGRATIONS[:2]:
+    for version, statements in pending_steps("sqlite", 0)[:2]:
         for statement in statements:
             connection.execute(statement)
         connection.execute("INSERT INTO schema_version VALUES (?)", (version,))
