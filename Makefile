@@ -31,8 +31,13 @@ test: lint
 test-quick: $(VENV)/.dev
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
-bench: $(VENV)/.dev
-	$(PY) bench/run.py
+$(VENV)/.bench: $(VENV)/.dev requirements/bench.txt
+	$(PY) -m pip install --quiet -r requirements/bench.txt
+	touch $@
+
+# By hand only, never in the test suite; BENCH_ARGS="--rounds 9" etc. (python bench/run.py -h).
+bench: $(VENV)/.bench
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -81,6 +81,7 @@ class _GroupCommitter:
         self._pending: list[tuple[Operation, asyncio.Future[Any]]] = []
         self._wakeup = asyncio.Event()
         self._closing = False
+        self.writes = self.transactions = 0  # how well batching works, logged at close
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def submit(self, operation: Operation) -> Any:
@@ -95,6 +96,7 @@ class _GroupCommitter:
         self._closing = True
         self._wakeup.set()
         await self._task
+        logger.info("group commit: %d writes in %d transactions", self.writes, self.transactions)
 
     async def _run(self) -> None:
         while True:
@@ -108,6 +110,7 @@ class _GroupCommitter:
 
     async def _transaction(self, operations: list[Operation]) -> list[Any]:
         connection = self._connection
+        self.transactions += 1
         await connection.execute("BEGIN IMMEDIATE")
         try:
             results = [await operation(connection) for operation in operations]
@@ -130,6 +133,7 @@ class _GroupCommitter:
             for item in batch:
                 await self._commit([item])
             return
+        self.writes += len(batch)
         for (_, future), result in zip(batch, results, strict=True):
             _settle(future, result=result)
 
