@@ -1,4 +1,4 @@
-"""SQLite through aiosqlite, with group commit for writes.
+"""SQLite through aiosqlite, with group commit for writes and batched reads.
 
 Durability: WAL with ``synchronous=FULL``, so a commit is fsynced before it returns. One commit
 per request would cap writes at the disk's fsync rate, so writes that arrive together are queued
@@ -6,6 +6,10 @@ and run by one writer task in a single ``BEGIN IMMEDIATE`` transaction; every re
 its batch's commit. If a batch fails, its writes are replayed one transaction each, so a failure
 fails only the request that caused it. Reads use a second connection; WAL lets them run beside
 the writer.
+
+Each batch, reads included, crosses to the connection's thread once: aiosqlite's public methods
+cross once per statement, and under load those hops (queue, thread wake-up, loop wake-up) cost
+more than the queries themselves (measured with bench/run.py).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,7 +32,9 @@ __all__ = ["SQLiteStore"]
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Operation = Callable[[aiosqlite.Connection], Awaitable[Any]]
+Operation = Callable[[sqlite3.Connection], Any]
+Outcome = tuple[bool, Any]  # (succeeded, the result or the exception)
+BatchRunner = Callable[[sqlite3.Connection, list[Operation]], list[Outcome]]
 BUSY_TIMEOUT_MS = 10_000
 TODO_COLUMNS = "id, text, created_at"
 
@@ -64,24 +70,58 @@ async def _migrate(connection: aiosqlite.Connection) -> None:
         raise
 
 
+async def _in_thread(
+    connection: aiosqlite.Connection, function: Callable[[sqlite3.Connection], T]
+) -> T:
+    """Run ``function`` with the connection on aiosqlite's thread, in one hop.
+
+    ``_execute`` is the call behind every public aiosqlite method (pinned in
+    requirements/run.txt); it takes any callable, which is what a batch needs.
+    """
+    result: T = await connection._execute(lambda: function(connection._conn))  # type: ignore[no-untyped-call]
+    return result
+
+
 def _todo(row: Any) -> Todo:
     return Todo(id=row[0], text=row[1], created_at=row[2])
 
 
-def _first_todo(rows: Any) -> Todo | None:
-    rows = list(rows)
+def _first_todo(rows: list[Any]) -> Todo | None:
     return _todo(rows[0]) if rows else None
 
 
-class _GroupCommitter:
-    """Runs queued write operations in shared transactions on one connection."""
+def _each(connection: sqlite3.Connection, operations: list[Operation]) -> list[Outcome]:
+    """Reads: each on its own, so one failing query fails only its request."""
+    outcomes: list[Outcome] = []
+    for operation in operations:
+        try:
+            outcomes.append((True, operation(connection)))
+        except Exception as error:
+            outcomes.append((False, error))
+    return outcomes
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+
+def _transaction(connection: sqlite3.Connection, operations: list[Operation]) -> list[Any]:
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        results = [operation(connection) for operation in operations]
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    return results
+
+
+class _Batcher:
+    """Runs the operations queued while it was busy together, in one hop to the database thread."""
+
+    def __init__(self, connection: aiosqlite.Connection, run_batch: BatchRunner) -> None:
         self._connection = connection
+        self._run_batch = run_batch
         self._pending: list[tuple[Operation, asyncio.Future[Any]]] = []
         self._wakeup = asyncio.Event()
         self._closing = False
-        self.writes = self.transactions = 0  # how well batching works, logged at close
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def submit(self, operation: Operation) -> Any:
@@ -96,7 +136,6 @@ class _GroupCommitter:
         self._closing = True
         self._wakeup.set()
         await self._task
-        logger.info("group commit: %d writes in %d transactions", self.writes, self.transactions)
 
     async def _run(self) -> None:
         while True:
@@ -104,49 +143,51 @@ class _GroupCommitter:
             self._wakeup.clear()
             batch, self._pending = self._pending, []
             if batch:
-                await self._commit(batch)
+                await self._settle_batch(batch)
             elif self._closing:
                 return
 
-    async def _transaction(self, operations: list[Operation]) -> list[Any]:
-        connection = self._connection
-        self.transactions += 1
-        await connection.execute("BEGIN IMMEDIATE")
+    async def _settle_batch(self, batch: list[tuple[Operation, asyncio.Future[Any]]]) -> None:
+        operations = [operation for operation, _ in batch]
         try:
-            results = [await operation(connection) for operation in operations]
-            await connection.execute("COMMIT")
-        except BaseException:
-            if connection.in_transaction:
-                await connection.execute("ROLLBACK")
-            raise
-        return results
+            outcomes = await _in_thread(
+                self._connection, lambda connection: self._run_batch(connection, operations)
+            )
+        except Exception as error:  # the connection itself failed
+            outcomes = [(False, error)] * len(batch)
+        for (_, future), (succeeded, value) in zip(batch, outcomes, strict=True):
+            if future.done():  # the request was cancelled; its write stands or falls with the batch
+                continue
+            if succeeded:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
 
-    async def _commit(self, batch: list[tuple[Operation, asyncio.Future[Any]]]) -> None:
+
+class _GroupCommit:
+    """The writer's batch: one ``BEGIN IMMEDIATE`` transaction, replayed one by one on failure."""
+
+    def __init__(self) -> None:
+        self.writes = self.transactions = 0  # how well batching works, logged at close
+
+    def __call__(
+        self, connection: sqlite3.Connection, operations: list[Operation]
+    ) -> list[Outcome]:
         try:
-            results = await self._transaction([operation for operation, _ in batch])
+            self.transactions += 1
+            results = _transaction(connection, operations)
         except Exception:
-            if len(batch) == 1:
+            if len(operations) == 1:
                 logger.exception("write failed")
-                _settle(batch[0][1], error=sqlite3.OperationalError("write failed"))
-                return
-            logger.warning("a batch of %d writes failed; replaying them one by one", len(batch))
-            for item in batch:
-                await self._commit([item])
-            return
-        self.writes += len(batch)
-        for (_, future), result in zip(batch, results, strict=True):
-            _settle(future, result=result)
-
-
-def _settle(
-    future: asyncio.Future[Any], result: Any = None, error: BaseException | None = None
-) -> None:
-    if future.done():  # the request was cancelled; its write stands or falls with the batch
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)
+                return [(False, sqlite3.OperationalError("write failed"))]
+            logger.warning(
+                "a batch of %d writes failed; replaying them one by one", len(operations)
+            )
+            return [
+                outcome for operation in operations for outcome in self(connection, [operation])
+            ]
+        self.writes += len(operations)
+        return [(True, result) for result in results]
 
 
 class SQLiteStore:
@@ -155,7 +196,9 @@ class SQLiteStore:
     def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
         self._writer = writer
         self._reader = reader
-        self._committer = _GroupCommitter(writer)
+        self._group_commit = _GroupCommit()
+        self._writes = _Batcher(writer, self._group_commit)
+        self._reads = _Batcher(reader, _each)
 
     @classmethod
     async def open(cls, path: Path) -> SQLiteStore:
@@ -170,55 +213,65 @@ class SQLiteStore:
         return cls(writer, reader)
 
     async def list_todos(self, owner: str, limit: int, offset: int) -> list[Todo]:
-        rows = await self._reader.execute_fetchall(
-            f"SELECT {TODO_COLUMNS} FROM todos WHERE owner = ? ORDER BY id LIMIT ? OFFSET ?",
-            (owner, limit, offset),
-        )
-        return [_todo(row) for row in rows]
+        def select(connection: sqlite3.Connection) -> list[Todo]:
+            rows = connection.execute(
+                f"SELECT {TODO_COLUMNS} FROM todos WHERE owner = ? ORDER BY id LIMIT ? OFFSET ?",
+                (owner, limit, offset),
+            )
+            return [_todo(row) for row in rows]
+
+        result: list[Todo] = await self._reads.submit(select)
+        return result
 
     async def add_todo(self, owner: str, text: str) -> Todo:
         created_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
-        async def insert(connection: aiosqlite.Connection) -> Todo:
-            rows = await connection.execute_fetchall(
+        def insert(connection: sqlite3.Connection) -> Todo:
+            # fetchall, not fetchone: a RETURNING statement finishes only when fully read.
+            ((todo_id,),) = connection.execute(
                 "INSERT INTO todos (owner, text, created_at) VALUES (?, ?, ?) RETURNING id",
                 (owner, text, created_at),
-            )
-            return Todo(id=list(rows)[0][0], text=text, created_at=created_at)
+            ).fetchall()
+            return Todo(id=todo_id, text=text, created_at=created_at)
 
-        result: Todo = await self._committer.submit(insert)
+        result: Todo = await self._writes.submit(insert)
         return result
 
     async def delete_todo_at(self, owner: str, index: int) -> Todo | None:
-        async def delete(connection: aiosqlite.Connection) -> Todo | None:
+        def delete(connection: sqlite3.Connection) -> Todo | None:
             return _first_todo(
-                await connection.execute_fetchall(
+                connection.execute(
                     f"""DELETE FROM todos WHERE id = (
                         SELECT id FROM todos WHERE owner = ? ORDER BY id LIMIT 1 OFFSET ?
                     ) RETURNING {TODO_COLUMNS}""",
                     (owner, index),
-                )
+                ).fetchall()
             )
 
-        result: Todo | None = await self._committer.submit(delete)
+        result: Todo | None = await self._writes.submit(delete)
         return result
 
     async def delete_todo(self, owner: str, todo_id: int) -> Todo | None:
-        async def delete(connection: aiosqlite.Connection) -> Todo | None:
+        def delete(connection: sqlite3.Connection) -> Todo | None:
             return _first_todo(
-                await connection.execute_fetchall(
+                connection.execute(
                     f"DELETE FROM todos WHERE owner = ? AND id = ? RETURNING {TODO_COLUMNS}",
                     (owner, todo_id),
-                )
+                ).fetchall()
             )
 
-        result: Todo | None = await self._committer.submit(delete)
+        result: Todo | None = await self._writes.submit(delete)
         return result
 
     async def ping(self) -> None:
-        await self._reader.execute_fetchall("SELECT 1")
+        await self._reads.submit(lambda connection: connection.execute("SELECT 1").fetchall())
 
     async def close(self) -> None:
-        await self._committer.close()
+        await self._writes.close()
+        await self._reads.close()
+        commit = self._group_commit
+        logger.info(
+            "group commit: %d writes in %d transactions", commit.writes, commit.transactions
+        )
         await self._reader.close()
         await self._writer.close()
