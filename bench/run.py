@@ -67,6 +67,26 @@ class Result:
     p99_ms: float
     ok: int
     errors: int
+    cpu_us: float  # server CPU time (all its threads and processes) per request
+
+
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process under it (Hypercorn's CLI runs its worker as a child)."""
+    found = [pid]
+    for process in found:
+        for task in Path(f"/proc/{process}/task").glob("*"):
+            children = (task / "children").read_text().split()
+            found.extend(int(child) for child in children)
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time so far of a server's processes, from /proc."""
+    total = 0
+    for process in descendants(pid):
+        fields = Path(f"/proc/{process}/stat").read_text().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -167,6 +187,8 @@ def measure(
     args: argparse.Namespace, wrk: str, server: Server, endpoint: Endpoint, duration: float
 ) -> Result:
     env = {**os.environ, "WRK_BODY": endpoint.body}
+    assert server.process is not None
+    cpu_before = cpu_seconds(server.process.pid)
     completed = subprocess.run(
         wrk_command(args, wrk, server.url + endpoint.path, duration),
         env=env,
@@ -174,6 +196,7 @@ def measure(
         text=True,
         check=True,
     )
+    cpu = cpu_seconds(server.process.pid) - cpu_before
     line = next(
         (line for line in completed.stdout.splitlines() if line.startswith("RESULT ")), None
     )
@@ -187,6 +210,7 @@ def measure(
         p99_ms=raw["p99_us"] / 1000,
         ok=raw["requests"] - raw["non2xx"],
         errors=errors,
+        cpu_us=cpu * 1e6 / max(raw["requests"], 1),
     )
 
 
@@ -224,7 +248,8 @@ def ms(value: float) -> str:
 
 def print_round(number: int, endpoint: Endpoint, row: dict[str, Result]) -> None:
     cells = "  ".join(
-        f"{name} {result.rps:8.0f} req/s p50 {ms(result.p50_ms)} p99 {ms(result.p99_ms)} ms"
+        f"{name} {result.rps:6.0f} req/s {result.cpu_us:4.0f} us cpu/req "
+        f"p50 {ms(result.p50_ms)} p99 {ms(result.p99_ms)}"
         + (f" ({result.errors} errors)" if result.errors else "")
         for name, result in row.items()
     )
@@ -232,28 +257,35 @@ def print_round(number: int, endpoint: Endpoint, row: dict[str, Result]) -> None
 
 
 def summarize(servers: Sequence[Server]) -> list[str]:
-    """The medians table, as Markdown, so it can go into the README as it is."""
+    """The comparison as Markdown, so it can go into the README as it is.
+
+    Three views of "ours / baseline": the ratio of the median req/s; the median of the per-round
+    ratios (each round's servers ran seconds apart, so it is the least disturbed by load drifting
+    over the run); and the ratio of CPU time per request, which is what the req/s would be on a
+    core of our own, whatever else the shared machine was doing.
+    """
     lines = [
-        "| endpoint | ours req/s | baseline req/s | ceiling req/s | ours/baseline "
-        "| ceiling/baseline | p50 ms ours/base/ceil | p99 ms ours/base/ceil |",
-        "|---|---:|---:|---:|---:|---:|---|---|",
+        "| endpoint | req/s ours / baseline / ceiling | ours/baseline req/s "
+        "| per-round ratio | CPU-time ratio | ceiling/baseline | p50 ms ours / base / ceil "
+        "| p99 ms ours / base / ceil |",
+        "|---|---|---:|---:|---:|---:|---|---|",
     ]
-    by_name = {server.name: server for server in servers}
+    by_name = {server.name: server.results for server in servers}
     for endpoint in ENDPOINTS:
-        medians = {
-            name: (
-                statistics.median(r.rps for r in by_name[name].results[endpoint.name]),
-                statistics.median(r.p50_ms for r in by_name[name].results[endpoint.name]),
-                statistics.median(r.p99_ms for r in by_name[name].results[endpoint.name]),
-            )
-            for name in SERVERS
-        }
-        ours, base, ceil = (medians[name] for name in SERVERS)
+        runs = [by_name[name][endpoint.name] for name in SERVERS]
+
+        def median(field: str, server: int, runs: list[list[Result]] = runs) -> float:
+            return statistics.median(getattr(result, field) for result in runs[server])
+
+        rps = [median("rps", i) for i in range(3)]
+        per_round = statistics.median(o.rps / b.rps for o, b in zip(runs[0], runs[1], strict=True))
+        cpu = median("cpu_us", 1) / median("cpu_us", 0)
+        p50 = " / ".join(ms(median("p50_ms", i)) for i in range(3))
+        p99 = " / ".join(ms(median("p99_ms", i)) for i in range(3))
         lines.append(
-            f"| `{endpoint.name}` | {ours[0]:.0f} | {base[0]:.0f} | {ceil[0]:.0f} "
-            f"| **{ours[0] / base[0]:.2f}x** | {ceil[0] / base[0]:.2f}x "
-            f"| {ms(ours[1])} / {ms(base[1])} / {ms(ceil[1])} "
-            f"| {ms(ours[2])} / {ms(base[2])} / {ms(ceil[2])} |"
+            f"| `{endpoint.name}` | {rps[0]:.0f} / {rps[1]:.0f} / {rps[2]:.0f} "
+            f"| **{rps[0] / rps[1]:.2f}x** | {per_round:.2f}x | {cpu:.2f}x "
+            f"| {rps[2] / rps[1]:.2f}x | {p50} | {p99} |"
         )
     return lines
 
