@@ -20,8 +20,8 @@ run: $(VENV)/.run
 	$(PY) main.py
 
 lint: $(VENV)/.dev
-	$(PY) -m ruff check plugin tests bench main.py
-	$(PY) -m ruff format --check plugin tests bench main.py
+	$(PY) -m ruff check
+	$(PY) -m ruff format --check
 	$(PY) -m mypy
 
 test: lint
