@@ -318,8 +318,8 @@ def check_writes(ours: Server, database: Path, acknowledged: int) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds (default 7)")
-    parser.add_argument("--duration", type=float, default=3, help="seconds per measurement")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
+    parser.add_argument("--duration", type=float, default=5, help="seconds per measurement")
     parser.add_argument("--warmup", type=float, default=1, help="seconds of warm-up per pair")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")

@@ -4,15 +4,12 @@ Durability: WAL with ``synchronous=FULL``, so a commit is fsynced before it retu
 per request would cap writes at the disk's fsync rate, so writes that arrive together are queued
 and run by one writer task in a single ``BEGIN IMMEDIATE`` transaction; every request waits for
 its batch's commit. If a batch fails, its writes are replayed one transaction each, so a failure
-fails only the request that caused it. Reads use other connections; WAL lets them run beside
-the writer and never wait for it.
+fails only the request that caused it. Reads use a second connection; WAL lets them run beside
+the writer.
 
-Each write batch crosses to the writer's thread once: aiosqlite's public methods cross once per
-statement, and under load those hops (queue, thread wake-up, loop wake-up) cost more than the
-queries themselves (measured with bench/run.py). Reads are short indexed queries bounded by a
-page limit, cheaper to run on the event loop than to hop for, so they run there on a read-only
-connection that never waits for a lock; in the rare case SQLite says busy (e.g. recovering a WAL
-after a crash), the read is retried on a reader thread, where waiting blocks nothing.
+Each batch, reads included, crosses to the connection's thread once: aiosqlite's public methods
+cross once per statement, and under load those hops (queue, thread wake-up, loop wake-up) cost
+more than the queries themselves (measured with bench/run.py).
 """
 
 from __future__ import annotations
@@ -39,7 +36,6 @@ Operation = Callable[[sqlite3.Connection], Any]
 Outcome = tuple[bool, Any]  # (succeeded, the result or the exception)
 BatchRunner = Callable[[sqlite3.Connection, list[Operation]], list[Outcome]]
 BUSY_TIMEOUT_MS = 10_000
-BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 TODO_COLUMNS = "id, text, created_at"
 
 
@@ -197,15 +193,9 @@ class _GroupCommit:
 class SQLiteStore:
     """The embedded store: one writer connection with group commit, one reader connection."""
 
-    def __init__(
-        self,
-        writer: aiosqlite.Connection,
-        reader: aiosqlite.Connection,
-        loop_reader: sqlite3.Connection,
-    ) -> None:
+    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
         self._writer = writer
         self._reader = reader
-        self._loop_reader = loop_reader
         self._group_commit = _GroupCommit()
         self._writes = _Batcher(writer, self._group_commit)
         self._reads = _Batcher(reader, _each)
@@ -220,9 +210,7 @@ class SQLiteStore:
             await writer.close()
             raise
         reader = await _connect(path)
-        loop_reader = sqlite3.connect(path, timeout=0, isolation_level=None)
-        loop_reader.execute("PRAGMA query_only = ON")
-        return cls(writer, reader, loop_reader)
+        return cls(writer, reader)
 
     async def list_todos(self, owner: str, limit: int, offset: int) -> list[Todo]:
         def select(connection: sqlite3.Connection) -> list[Todo]:
@@ -232,11 +220,6 @@ class SQLiteStore:
             )
             return [_todo(row) for row in rows]
 
-        try:
-            return select(self._loop_reader)
-        except sqlite3.OperationalError as error:
-            if error.sqlite_errorcode & 0xFF not in BUSY:  # extended codes: BUSY_RECOVERY, ...
-                raise
         result: list[Todo] = await self._reads.submit(select)
         return result
 
@@ -290,6 +273,5 @@ class SQLiteStore:
         logger.info(
             "group commit: %d writes in %d transactions", commit.writes, commit.transactions
         )
-        self._loop_reader.close()
         await self._reader.close()
         await self._writer.close()
