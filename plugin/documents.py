@@ -8,6 +8,8 @@ auth mode, so one pair of files serves every mode.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,9 @@ from .live_file import FileProblem
 
 __all__ = [
     "PLACEHOLDER",
+    "brief",
+    "line_of",
+    "load_spec",
     "manifest_auth",
     "parse_manifest",
     "parse_spec",
@@ -42,7 +47,8 @@ def parse_manifest(path: Path, data: bytes) -> dict[str, Any]:
     return value
 
 
-def parse_spec(path: Path, data: bytes) -> dict[str, Any]:
+def load_spec(path: Path, data: bytes) -> dict[str, Any]:
+    """The spec's YAML (or JSON) as a mapping, without validating it as OpenAPI."""
     try:
         value = yaml.safe_load(data)
     except yaml.MarkedYAMLError as error:
@@ -52,11 +58,51 @@ def parse_spec(path: Path, data: bytes) -> dict[str, Any]:
         raise FileProblem(path, f"invalid YAML: {error}") from None
     if not isinstance(value, dict):
         raise FileProblem(path, "must hold a YAML mapping", 1)
+    return value
+
+
+def brief(message: str, limit: int = 160) -> str:
+    """A validator message made readable: its first line, the offending node it quotes
+    replaced by "the value", and cut in the middle if still long."""
+    first = message.split("\n", 1)[0]
+    quoted = re.fullmatch(r"[\[{].*[\]}] ((?:is|does) .*)", first)
+    if quoted:
+        first = "the value " + quoted.group(1)
+    if len(first) <= limit:
+        return first
+    return first[: limit // 3] + " ... " + first[-(limit * 2 // 3) :]
+
+
+def line_of(data: bytes, keys: Sequence[Any]) -> int | None:
+    """The 1-based line of the node at ``keys`` in a YAML/JSON document (the deepest found)."""
+    try:
+        node = yaml.compose(data, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for key in keys:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == str(key)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            node = None
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def parse_spec(path: Path, data: bytes) -> dict[str, Any]:
+    value = load_spec(path, data)
     try:
         validate(value)
     except OpenAPIValidationError as error:
         where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
-        raise FileProblem(path, f"invalid OpenAPI at {where}: {error.message}") from None
+        line = line_of(data, list(error.absolute_path))
+        raise FileProblem(
+            path, f"invalid OpenAPI at {where}: {brief(error.message)}", line
+        ) from None
     return value
 
 
@@ -78,9 +124,9 @@ def manifest_auth(settings: Settings, base_url: str) -> dict[str, Any]:
     elif settings.auth == "oauth":
         auth.update(
             client_url=f"{base_url}/oauth/authorize",
-            scope="",
+            scope=" ".join(settings.oauth_scopes),
             authorization_url=f"{base_url}/oauth/token",
-            authorization_content_type="application/json",
+            authorization_content_type=settings.oauth_authorization_content_type,
         )
     if settings.auth in ("service_http", "oauth") and settings.verification_token:
         auth["verification_tokens"] = {"openai": settings.verification_token}
@@ -93,31 +139,40 @@ def render_manifest(manifest: dict[str, Any], settings: Settings, base_url: str)
     return json.dumps(rendered, indent=2, ensure_ascii=False).encode()
 
 
-def _security_scheme(settings: Settings, base_url: str) -> dict[str, Any] | None:
+def _security_schemes(settings: Settings, base_url: str) -> dict[str, Any]:
+    """Named security schemes, any one of which lets a call through."""
+    schemes: dict[str, Any] = {}
     if settings.auth in ("service_http", "user_http"):
-        return {"type": "http", "scheme": settings.authorization_type}
-    if settings.auth == "oauth":
-        return {
+        schemes["pluginAuth"] = {"type": "http", "scheme": settings.authorization_type}
+        if settings.api_key_header:
+            schemes["apiKeyHeader"] = {
+                "type": "apiKey",
+                "in": "header",
+                "name": settings.api_key_header,
+            }
+    elif settings.auth == "oauth":
+        schemes["pluginAuth"] = {
             "type": "oauth2",
             "flows": {
                 "authorizationCode": {
                     "authorizationUrl": f"{base_url}/oauth/authorize",
                     "tokenUrl": f"{base_url}/oauth/token",
-                    "scopes": {},
+                    "refreshUrl": f"{base_url}/oauth/token",
+                    "scopes": {scope: scope for scope in settings.oauth_scopes},
                 }
             },
         }
-    return None
+    return schemes
 
 
 def render_spec(spec: dict[str, Any], settings: Settings, base_url: str) -> dict[str, Any]:
     """The spec as served: base URL filled in, security matching the auth mode."""
     rendered: dict[str, Any] = _substitute(spec, base_url)
-    scheme = _security_scheme(settings, base_url)
-    if scheme is not None:
+    schemes = _security_schemes(settings, base_url)
+    if schemes:
         components = rendered.setdefault("components", {})
-        components.setdefault("securitySchemes", {})["pluginAuth"] = scheme
-        rendered["security"] = [{"pluginAuth": []}]
+        components.setdefault("securitySchemes", {}).update(schemes)
+        rendered["security"] = [{name: []} for name in schemes]
     return rendered
 
 

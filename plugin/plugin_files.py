@@ -41,6 +41,8 @@ class PluginFiles:
         self.spec = LiveFile(root / "openapi.yaml", parse_spec)
         self.static = root / "static"
         self.well_known = root / ".well-known"
+        # Answered by the app in this mode, so a stray file on disk cannot shadow it.
+        self.generated = {"oauth-authorization-server"} if settings.auth == "oauth" else set()
         self._raw_files: dict[Path, LiveFile[bytes]] = {}
         self._renderings: dict[tuple[str, str], tuple[int, bytes]] = {}
 
@@ -74,6 +76,8 @@ class PluginFiles:
     def well_known_file(self, name: str) -> Path | None:
         """A file directly inside ``.well-known/``, never anything outside it."""
         if not name or "/" in name or "\\" in name or name.startswith(".") or "\x00" in name:
+            return None
+        if name in self.generated:
             return None
         path = self.well_known / name
         return path if path.is_file() else None

@@ -13,7 +13,7 @@ import re
 from .asgi import Scope, header
 from .config import Settings
 
-__all__ = ["LOOPBACK_HOSTS", "public_base_url"]
+__all__ = ["LOOPBACK_HOSTS", "client_address", "public_base_url"]
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
 HOST = re.compile(r"(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
@@ -47,3 +47,13 @@ def public_base_url(settings: Settings, scope: Scope) -> str | None:
     if hostname.lower() not in LOOPBACK_HOSTS:
         return None
     return f"{scheme}://{host}"
+
+
+def client_address(settings: Settings, scope: Scope) -> str:
+    """The caller's address: the peer, or what the outermost trusted proxy saw."""
+    if settings.trusted_proxy_hops:
+        forwarded = _forwarded(scope, b"x-forwarded-for", settings.trusted_proxy_hops)
+        if forwarded:
+            return forwarded
+    client = scope.get("client")
+    return str(client[0]) if client else "-"

@@ -17,7 +17,7 @@ async def json_object() -> dict[str, Any]:
     body = await request.get_data(as_text=False)
     try:
         value = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # too deeply nested to parse
         raise BadRequest("The request body must be a JSON object.") from None
     if not isinstance(value, dict):
         raise ValidationFailed("The request body must be a JSON object.")

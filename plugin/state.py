@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from quart import Quart, current_app
 
 from .config import Settings
+from .recent_calls import RecentCalls
 from .storage import Store
 
 __all__ = ["AppState", "app_state"]
@@ -18,6 +19,7 @@ EXTENSION = "plugin"
 class AppState:
     settings: Settings
     store: Store | None = field(default=None)
+    recent_calls: RecentCalls = field(default_factory=RecentCalls)
 
     def install(self, app: Quart) -> None:
         app.extensions[EXTENSION] = self

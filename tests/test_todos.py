@@ -41,3 +41,11 @@ async def test_lists_are_per_user(client: QuartClient) -> None:
     todo = await (await client.post("/todos/bob", json={"todo": "bob's"})).get_json()
     assert (await (await client.get("/todos/ann")).get_json())["todos"] == ["ann's"]
     assert (await client.delete(f"/todos/ann/{todo['id']}")).status_code == 404
+
+
+async def test_json_nested_too_deep_is_400_not_500(client: QuartClient) -> None:
+    response = await client.post(
+        "/todos/ann", data=b"[" * 50_000, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert (await response.get_json())["error"] == "bad_request"

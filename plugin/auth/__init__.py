@@ -13,12 +13,16 @@ from typing import Any, TypeVar
 from quart import Quart, g, request
 
 from ..config import Settings
+from ..storage import Store
 from .base import Authenticator, Identity
+from .bearer import AccessTokens, Clock
+from .keys import UserKeys
 from .none import NoAuth
 from .service import ServiceToken
 
 __all__ = [
     "Authenticator",
+    "Clock",
     "Identity",
     "build_authenticator",
     "current_identity",
@@ -28,13 +32,24 @@ __all__ = [
 ]
 
 
-def build_authenticator(settings: Settings) -> Authenticator:
-    """The authenticator for the configured mode."""
-    if settings.auth == "service_http":
-        return ServiceToken(settings.service_token, settings.authorization_type)
-    if settings.auth == "none":
+def build_authenticator(
+    settings: Settings, store: Callable[[], Store], clock: Clock
+) -> Authenticator:
+    """The authenticator for the configured mode; ``store`` gives the open store per request.
+
+    In proxy mode the upstream checks credentials (they are forwarded to it), so nothing here
+    may refuse them first: the MCP layer, which calls the upstream, then takes any caller."""
+    if settings.upstream:
         return NoAuth()
-    raise NotImplementedError(f"auth mode {settings.auth} is not available yet")
+    if settings.auth == "service_http":
+        return ServiceToken(
+            settings.service_token, settings.authorization_type, settings.api_key_header
+        )
+    if settings.auth == "user_http":
+        return UserKeys(store, settings.authorization_type, settings.api_key_header)
+    if settings.auth == "oauth":
+        return AccessTokens(store, clock)
+    return NoAuth()
 
 
 PUBLIC_MARK = "_plugin_public"

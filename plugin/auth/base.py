@@ -55,12 +55,17 @@ def unauthorized(scheme: str, description: str) -> Unauthorized:
     )
 
 
-def credentials(headers: Headers, scheme: str) -> Iterator[str]:
+def credentials(headers: Headers, scheme: str, api_key_header: str = "") -> Iterator[str]:
     """The secrets an ``Authorization: <scheme> <value>`` header may carry.
 
     With Basic, ChatGPT sends whatever the user pasted: the bare key, base64 of the key, or
-    base64 of ``user:key``. Each reading is offered so one of them can match.
+    base64 of ``user:key``. Each reading is offered so one of them can match. GPT Actions may
+    instead send the key in a custom header (``PLUGIN_API_KEY_HEADER``), taken as it is.
     """
+    if api_key_header:
+        custom = headers.get(api_key_header, "").strip()
+        if custom:
+            yield custom
     header = headers.get("Authorization", "")
     given_scheme, _, value = header.partition(" ")
     value = value.strip()

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+from .records import (
+    ApiKey,
+    AuthorizationCode,
+    Grant,
+    IssuedToken,
+    OAuthClient,
+    StoredToken,
+    User,
+)
 
 __all__ = ["Store", "Todo"]
 
@@ -32,6 +43,79 @@ class Store(Protocol):
 
     async def delete_todo(self, owner: str, todo_id: int) -> Todo | None:
         """Delete the todo with this id if ``owner`` has it; None otherwise."""
+
+    # Accounts and their credentials. Times are Unix seconds passed in by the caller, so the
+    # OAuth server's clock (injectable in tests) is the only clock that decides expiry.
+
+    async def add_user(self, user: User) -> bool:
+        """Create an account; False if the name is taken."""
+
+    async def get_user(self, name: str) -> User | None: ...
+
+    async def list_users(self) -> list[User]: ...
+
+    async def set_password(self, name: str, password_hash: str) -> bool:
+        """Replace a user's password hash; False if there is no such user."""
+
+    async def remove_user(self, name: str) -> bool:
+        """Delete the account, its todos, keys, codes and tokens; False if there was none."""
+
+    async def add_api_key(self, key: ApiKey, key_hash: str) -> bool:
+        """Store a key's digest; False if its user does not exist."""
+
+    async def list_api_keys(self, user: str) -> list[ApiKey]: ...
+
+    async def revoke_api_keys(self, user: str, key_id: str | None, now: int) -> int:
+        """Revoke one key of ``user`` (or all with None); how many were revoked."""
+
+    async def user_for_api_key(self, key_hash: str) -> str | None:
+        """The owner of a live (not revoked) key with this digest."""
+
+    async def add_oauth_client(self, client: OAuthClient) -> bool:
+        """Register a client; False if the id is taken."""
+
+    async def get_oauth_client(self, client_id: str) -> OAuthClient | None: ...
+
+    async def list_oauth_clients(self) -> list[OAuthClient]: ...
+
+    async def remove_oauth_client(self, client_id: str) -> bool:
+        """Delete a client with its codes and tokens; False if there was none."""
+
+    async def add_authorization_code(self, code: AuthorizationCode, now: int) -> None:
+        """Store a code (and forget codes that expired long ago)."""
+
+    async def get_authorization_code(self, code_hash: str) -> AuthorizationCode | None: ...
+
+    async def redeem_authorization_code(
+        self, code_hash: str, grant: Grant, tokens: Sequence[IssuedToken]
+    ) -> bool:
+        """Atomically mark the code used and issue ``tokens`` under ``grant``.
+
+        False, with nothing issued, if the code was already used: of any number of concurrent
+        exchanges of one code exactly one succeeds.
+        """
+
+    async def get_token(self, token_hash: str) -> StoredToken | None: ...
+
+    async def rotate_refresh_token(
+        self, token_hash: str, tokens: Sequence[IssuedToken], now: int
+    ) -> bool:
+        """Atomically retire a refresh token and issue ``tokens`` in its grant.
+
+        False, with nothing issued, if the token was already rotated (a replay).
+        """
+
+    async def revoke_grant(self, grant_id: str) -> None:
+        """Delete a grant and every token issued under it (the whole family)."""
+
+    async def revoke_token(self, token_hash: str) -> None:
+        """Delete one token."""
+
+    async def record_signin_failure(self, subjects: Sequence[str], now: int, window: int) -> None:
+        """Remember a failed sign-in against each subject (an account, an address)."""
+
+    async def signin_failures(self, subject: str, since: int) -> tuple[int, int | None]:
+        """How many failures ``subject`` had since ``since``, and when the oldest was."""
 
     async def ping(self) -> None:
         """Raise if the database cannot answer."""

@@ -22,6 +22,66 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             "CREATE INDEX todos_owner_id ON todos (owner, id)",
         ),
     ),
+    (
+        # Accounts, user_http keys and the OAuth authorization server. Secrets are stored as
+        # digests; times are Unix seconds; booleans are 0/1 integers (portable SQL).
+        2,
+        (
+            """CREATE TABLE users (
+                name TEXT PRIMARY KEY,
+                password_hash TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            )""",
+            """CREATE TABLE api_keys (
+                id TEXT PRIMARY KEY,
+                user_name TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+                prefix TEXT NOT NULL,
+                key_hash TEXT NOT NULL UNIQUE,
+                created_at BIGINT NOT NULL,
+                revoked_at BIGINT
+            )""",
+            "CREATE INDEX api_keys_user ON api_keys (user_name)",
+            """CREATE TABLE oauth_clients (
+                client_id TEXT PRIMARY KEY,
+                secret_hash TEXT NOT NULL,
+                redirect_uris TEXT NOT NULL,
+                chatgpt_callback INTEGER NOT NULL,
+                created_at BIGINT NOT NULL
+            )""",
+            """CREATE TABLE oauth_codes (
+                code_hash TEXT PRIMARY KEY,
+                client_id TEXT NOT NULL REFERENCES oauth_clients (client_id) ON DELETE CASCADE,
+                user_name TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+                redirect_uri TEXT NOT NULL,
+                scope TEXT NOT NULL,
+                code_challenge TEXT,
+                expires_at BIGINT NOT NULL,
+                grant_id TEXT
+            )""",
+            "CREATE INDEX oauth_codes_expires ON oauth_codes (expires_at)",
+            """CREATE TABLE oauth_grants (
+                id TEXT PRIMARY KEY,
+                client_id TEXT NOT NULL REFERENCES oauth_clients (client_id) ON DELETE CASCADE,
+                user_name TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+                scope TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            )""",
+            """CREATE TABLE oauth_tokens (
+                token_hash TEXT PRIMARY KEY,
+                grant_id TEXT NOT NULL REFERENCES oauth_grants (id) ON DELETE CASCADE,
+                kind TEXT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                rotated INTEGER NOT NULL DEFAULT 0
+            )""",
+            "CREATE INDEX oauth_tokens_grant ON oauth_tokens (grant_id)",
+            "CREATE INDEX oauth_tokens_expires ON oauth_tokens (expires_at)",
+            """CREATE TABLE signin_failures (
+                subject TEXT NOT NULL,
+                failed_at BIGINT NOT NULL
+            )""",
+            "CREATE INDEX signin_failures_subject ON signin_failures (subject, failed_at)",
+        ),
+    ),
 )
 
 

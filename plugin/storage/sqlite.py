@@ -26,6 +26,7 @@ import aiosqlite
 
 from .base import Todo
 from .migrations import MIGRATIONS, SchemaTooNewError, latest_version
+from .sqlite_accounts import SQLiteAccounts
 
 __all__ = ["SQLiteStore"]
 
@@ -190,14 +191,14 @@ class _GroupCommit:
         return [(True, result) for result in results]
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteAccounts):
     """The embedded store: one writer connection with group commit, one reader connection."""
 
     def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
         self._writer = writer
         self._reader = reader
         self._group_commit = _GroupCommit()
-        self._writes = _Batcher(writer, self._group_commit)
+        self._committer = _Batcher(writer, self._group_commit)
         self._reads = _Batcher(reader, _each)
 
     @classmethod
@@ -234,7 +235,7 @@ class SQLiteStore:
             ).fetchall()
             return Todo(id=todo_id, text=text, created_at=created_at)
 
-        result: Todo = await self._writes.submit(insert)
+        result: Todo = await self._committer.submit(insert)
         return result
 
     async def delete_todo_at(self, owner: str, index: int) -> Todo | None:
@@ -248,7 +249,7 @@ class SQLiteStore:
                 ).fetchall()
             )
 
-        result: Todo | None = await self._writes.submit(delete)
+        result: Todo | None = await self._committer.submit(delete)
         return result
 
     async def delete_todo(self, owner: str, todo_id: int) -> Todo | None:
@@ -260,14 +261,14 @@ class SQLiteStore:
                 ).fetchall()
             )
 
-        result: Todo | None = await self._writes.submit(delete)
+        result: Todo | None = await self._committer.submit(delete)
         return result
 
     async def ping(self) -> None:
         await self._reads.submit(lambda connection: connection.execute("SELECT 1").fetchall())
 
     async def close(self) -> None:
-        await self._writes.close()
+        await self._committer.close()
         await self._reads.close()
         commit = self._group_commit
         logger.info(

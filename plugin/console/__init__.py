@@ -1,0 +1,149 @@
+"""The browser console at ``/``: what ChatGPT will see, what is wrong with it, and what was
+called, for the developer iterating on the plugin (``PLUGIN_CONSOLE=off`` removes it).
+
+Its page and API are public only where they show nothing the plugin files do not already
+publish: the rendered manifest and spec (public anyway), the linter's findings on them, and the
+operations. Recent calls tell who used the API, so outside auth ``none`` they need the same
+credentials as the API itself. The service token is never shown; the try-it form sends
+whatever credential the developer types into the page, and the page keeps it in memory only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from importlib.resources import files as package_files
+from typing import Any
+
+from quart import Blueprint, Quart, Response, request
+
+from ..auth import public
+from ..documents import spec_bytes
+from ..errors import BadRequest, NotFound
+from ..lint import Report, check_root
+from ..live_file import FileProblem, LiveFile
+from ..plugin_files import PluginFiles
+from ..public_url import public_base_url
+from ..state import app_state
+from .operations import describe_operations
+
+__all__ = ["install_console"]
+
+ASSETS = {
+    "console.js": "text/javascript; charset=utf-8",
+    "console.css": "text/css; charset=utf-8",
+    "index.html": "text/html; charset=utf-8",
+}
+NO_CACHE = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+
+
+def _json(payload: object) -> Response:
+    return Response(json.dumps(payload), content_type="application/json", headers=NO_CACHE)
+
+
+def _problem(live: LiveFile[Any]) -> str | None:
+    problem = live.problem
+    if problem is None:
+        return None
+    where = f"{problem.path.name}:{problem.line}" if problem.line else problem.path.name
+    return f"{where}: {problem.reason}"
+
+
+class Console:
+    def __init__(self, files: PluginFiles) -> None:
+        self._files = files
+        self._settings = files.settings
+        self._asset_dir = package_files(__package__) / "static"
+        self._lint_cache: tuple[tuple[Any, ...], Report] | None = None
+
+    def asset(self, name: str) -> Response:
+        if name not in ASSETS:
+            raise NotFound(f"No console file {name!r}.")
+        body = (self._asset_dir / name).read_bytes()
+        return Response(body, content_type=ASSETS[name], headers=NO_CACHE)
+
+    def _signature(self) -> tuple[Any, ...]:
+        root = self._settings.root
+        signature: list[tuple[int, int, int] | None] = []
+        for path in (root / "manifest.json", root / "openapi.yaml", root / "static" / "logo.png"):
+            try:
+                stat = os.stat(path)
+                signature.append((stat.st_mtime_ns, stat.st_size, stat.st_ino))
+            except OSError:
+                signature.append(None)
+        return tuple(signature)
+
+    async def findings(self) -> Report:
+        """The linter on the files as they are on disk now, re-run only when one changed."""
+        signature = self._signature()
+        if self._lint_cache is None or self._lint_cache[0] != signature:
+            report = await asyncio.to_thread(check_root, self._settings)
+            self._lint_cache = (signature, report)
+        return self._lint_cache[1]
+
+    async def overview(self) -> dict[str, Any]:
+        base_url = public_base_url(self._settings, request.scope)  # type: ignore[arg-type]
+        if base_url is None:
+            raise BadRequest(
+                "The console derives its URLs only for localhost; set PLUGIN_PUBLIC_URL."
+            )
+        files = self._files
+        manifest: dict[str, Any] | None = None
+        spec: dict[str, Any] | None = None
+        try:
+            manifest = json.loads(files.render("manifest", base_url))
+        except FileProblem:
+            pass
+        try:
+            spec = files.rendered_spec(base_url)
+        except FileProblem:
+            pass
+        report = await self.findings()
+        return {
+            "install_url": base_url,
+            "auth": self._settings.auth,
+            "proxy_upstream": self._settings.upstream or None,
+            "manifest": manifest,
+            "spec_yaml": spec_bytes(spec)[0].decode() if spec is not None else None,
+            "operations": describe_operations(spec) if spec is not None else [],
+            "problems": [p for p in (_problem(files.manifest), _problem(files.spec)) if p],
+            "lint": report.as_json(),
+        }
+
+
+def install_console(app: Quart, files: PluginFiles) -> None:
+    """Serve the console at ``/`` and its API under ``/console/``, unless switched off."""
+    settings = files.settings
+    if not settings.console:
+        return
+    console = Console(files)
+    blueprint = Blueprint("console", __name__)
+
+    @blueprint.get("/")
+    @public
+    async def page() -> Response:
+        return console.asset("index.html")
+
+    @blueprint.get("/console/static/<name>")
+    @public
+    async def asset(name: str) -> Response:
+        return console.asset(name)
+
+    @blueprint.get("/console/api/overview")
+    @public
+    async def overview() -> Response:
+        return _json(await console.overview())
+
+    @blueprint.get("/console/api/findings")
+    @public
+    async def findings() -> Response:
+        return _json((await console.findings()).as_json())
+
+    async def calls() -> Response:
+        return _json(app_state().recent_calls.as_json())
+
+    # Who called what is not public once the API has credentials: then it needs them too.
+    view = public(calls) if settings.auth == "none" else calls
+    blueprint.add_url_rule("/console/api/calls", "calls", view, methods=["GET"])
+    app.register_blueprint(blueprint)

@@ -1,0 +1,218 @@
+// The plugin console: polls the server's /console/api/* and renders what ChatGPT will see.
+"use strict";
+
+const $ = (selector) => document.querySelector(selector);
+const state = { specText: null, auth: "none" };
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key === "class") node.className = value;
+    else if (key.startsWith("data-")) node.setAttribute(key, value);
+    else node[key] = value;
+  }
+  for (const child of children) {
+    if (child !== null && child !== undefined) node.append(child);
+  }
+  return node;
+}
+
+function authHeaders() {
+  const value = $("#authorization").value.trim();
+  return value ? { Authorization: value } : {};
+}
+
+async function getJSON(url, headers = {}) {
+  const response = await fetch(url, { headers, cache: "no-store" });
+  return { status: response.status, body: await response.json() };
+}
+
+function renderHeader(data) {
+  const manifest = data.manifest || {};
+  $("#name").textContent = manifest.name_for_human || "Plugin console";
+  $("#description").textContent = manifest.description_for_human || "";
+  document.title = `${manifest.name_for_human || "Plugin"} · console`;
+  if (manifest.logo_url && $("#logo").getAttribute("src") !== manifest.logo_url) {
+    $("#logo").src = manifest.logo_url;
+  }
+  $("#install-url").textContent = data.install_url;
+  $("#manifest").textContent = data.manifest ? JSON.stringify(data.manifest, null, 2) : "(not available)";
+  $("#spec").textContent = data.spec_yaml || "(not available)";
+  state.auth = data.auth;
+  $("#auth-badge").textContent = `auth: ${data.auth}`;
+  $("#proxy-badge").hidden = !data.proxy_upstream;
+  $("#proxy-badge").textContent = data.proxy_upstream ? `proxying to ${data.proxy_upstream}` : "";
+  $("#auth-card").hidden = data.auth === "none";
+  $("#auth-mode").textContent = data.auth;
+}
+
+function renderLint(data) {
+  const lint = data.lint;
+  const summary = $("#lint-summary");
+  if (lint.could_not_check) {
+    summary.textContent = "could not check";
+    summary.className = "pill bad";
+  } else if (lint.errors) {
+    summary.textContent = `${lint.errors} error${lint.errors > 1 ? "s" : ""}, ${lint.warnings} warning${lint.warnings === 1 ? "" : "s"}`;
+    summary.className = "pill bad";
+  } else if (lint.warnings) {
+    summary.textContent = `${lint.warnings} warning${lint.warnings > 1 ? "s" : ""}`;
+    summary.className = "pill warn";
+  } else {
+    summary.textContent = "all clear";
+    summary.className = "pill ok";
+  }
+  const problems = $("#problems");
+  problems.replaceChildren(
+    ...data.problems.map((text) => el("div", { class: "problem" }, `Serving the last good version: ${text}`)),
+  );
+  const list = $("#findings");
+  if (lint.could_not_check) {
+    list.replaceChildren(el("li", { class: "error" }, lint.could_not_check));
+  } else if (!lint.findings.length) {
+    list.replaceChildren(el("li", { class: "clean" }, "The manifest and the spec pass every check."));
+  } else {
+    list.replaceChildren(
+      ...lint.findings.map((finding) =>
+        el(
+          "li",
+          { class: finding.severity },
+          el("div", { class: "where" }, `${finding.severity} · ${finding.path}`),
+          el("div", {}, finding.message),
+          el("div", { class: "fix" }, `Fix: ${finding.fix}`),
+        ),
+      ),
+    );
+  }
+}
+
+function fieldFor(operation, parameter) {
+  const input = el("input", {
+    name: parameter.name,
+    placeholder: parameter.default !== null && parameter.default !== undefined ? String(parameter.default) : parameter.type,
+    required: parameter.required,
+  });
+  input.dataset.in = parameter.in;
+  const hint = `${parameter.in}${parameter.required ? ", required" : ""}${parameter.description ? " · " + parameter.description : ""}`;
+  return el("label", { class: "field" }, parameter.name, " ", el("span", { class: "hint" }, hint), input);
+}
+
+async function tryOperation(operation, form, output) {
+  let path = operation.path;
+  const query = new URLSearchParams();
+  const headers = { ...authHeaders() };
+  for (const input of form.querySelectorAll("input[data-in]")) {
+    const value = input.value;
+    if (input.dataset.in === "path") path = path.replace(`{${input.name}}`, encodeURIComponent(value));
+    else if (value !== "" && input.dataset.in === "query") query.set(input.name, value);
+    else if (value !== "" && input.dataset.in === "header") headers[input.name] = value;
+  }
+  const init = { method: operation.method, headers };
+  const body = form.querySelector("textarea");
+  if (body) {
+    init.body = body.value;
+    headers["Content-Type"] = operation.body.media_type;
+  }
+  const url = path + (query.toString() ? `?${query}` : "");
+  const started = performance.now();
+  let status, text;
+  try {
+    const response = await fetch(url, init);
+    status = response.status;
+    text = await response.text();
+    try { text = JSON.stringify(JSON.parse(text), null, 2); } catch (ignored) { /* not JSON */ }
+  } catch (error) {
+    status = 0;
+    text = String(error);
+  }
+  const ms = Math.round(performance.now() - started);
+  const kind = status >= 200 && status < 300 ? "ok" : status >= 400 || status === 0 ? "bad" : "warn";
+  output.replaceChildren(
+    el("div", { class: "result" },
+      el("div", { class: "head" },
+        el("span", { class: `status ${kind}` }, String(status || "error")),
+        el("span", { class: "mono" }, `${operation.method} ${url}`),
+        el("span", { class: "muted" }, `${ms} ms`)),
+      el("pre", { class: "response" }, text)),
+  );
+  refreshCalls();
+}
+
+function renderOperations(operations) {
+  const container = $("#operations");
+  if (!operations.length) {
+    container.replaceChildren(el("p", { class: "muted" }, "The spec has no operations (or cannot be read)."));
+    return;
+  }
+  container.replaceChildren(
+    ...operations.map((operation) => {
+      const form = el("form", {});
+      form.append(...operation.parameters.map((parameter) => fieldFor(operation, parameter)));
+      if (operation.body) {
+        form.append(
+          el("label", { class: "field" }, "Body ", el("span", { class: "hint" }, operation.body.media_type),
+            el("textarea", { name: "body", value: JSON.stringify(operation.body.example, null, 2) })),
+        );
+      }
+      const output = el("div", {});
+      form.append(el("div", { class: "actions" }, el("button", { type: "submit" }, "Send")));
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        tryOperation(operation, form, output);
+      });
+      return el("details", { class: "card op", "data-operation": operation.id },
+        el("summary", {},
+          el("span", { class: `method ${operation.method}` }, operation.method),
+          el("span", { class: "path mono" }, operation.path),
+          el("span", { class: "opid" }, operation.id)),
+        el("div", { class: "body" }, el("p", { class: "summary" }, operation.summary), form, output));
+    }),
+  );
+}
+
+async function refreshOverview() {
+  try {
+    const { body } = await getJSON("/console/api/overview");
+    renderHeader(body);
+    renderLint(body);
+    if (body.spec_yaml !== state.specText) {
+      state.specText = body.spec_yaml;
+      renderOperations(body.operations);
+    }
+  } catch (error) {
+    $("#lint-summary").textContent = "server unreachable";
+    $("#lint-summary").className = "pill bad";
+  }
+}
+
+async function refreshCalls() {
+  try {
+    const { status, body } = await getJSON("/console/api/calls", authHeaders());
+    const note = $("#calls-note");
+    if (status !== 200) {
+      $("#calls").replaceChildren();
+      note.textContent = "Enter the API's credentials above to see recent calls.";
+      return;
+    }
+    note.textContent = body.length ? "" : "No calls yet. Try an operation, or install the plugin in ChatGPT.";
+    $("#calls").replaceChildren(
+      ...body.slice(0, 30).map((call) => {
+        const kind = call.status < 300 ? "ok" : call.status < 400 ? "warn" : "bad";
+        return el("tr", {},
+          el("td", { class: "muted" }, new Date(call.at * 1000).toLocaleTimeString([], { hour12: false })),
+          el("td", {}, el("span", { class: `method ${call.method}` }, call.method)),
+          el("td", { class: "path" }, call.path),
+          el("td", {}, el("span", { class: `status ${kind}` }, String(call.status))),
+          el("td", { class: "muted" }, String(Math.round(call.ms))));
+      }),
+    );
+  } catch (error) {
+    /* the overview poll reports an unreachable server */
+  }
+}
+
+$("#copy-url").addEventListener("click", () => navigator.clipboard?.writeText($("#install-url").textContent));
+refreshOverview();
+refreshCalls();
+setInterval(refreshOverview, 2000);
+setInterval(refreshCalls, 2000);

@@ -1,0 +1,90 @@
+"""``python main.py check``: the files under ``PLUGIN_ROOT``, rendered as the server would
+serve them (placeholder filled in, auth block from the settings) and checked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings
+from ..documents import load_spec, parse_manifest, render_manifest, render_spec, spec_bytes
+from ..live_file import FileProblem
+from ..plugin_files import STATIC
+from .actions import check_actions
+from .domains import root_domain
+from .findings import CouldNotCheck, Finding, Report, error
+from .manifest import check_manifest
+from .openapi import check_spec
+from .served import check_png, check_size
+
+__all__ = ["check_root"]
+
+
+def _syntax(label: str, problem: FileProblem) -> Finding:
+    where = f"{label}: line {problem.line}" if problem.line else label
+    return error(
+        where, problem.reason, "correct the syntax there; the server keeps the last good version"
+    )
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as problem:
+        raise CouldNotCheck(f"cannot read {path}: {problem.strerror}") from None
+
+
+def _logo(settings: Settings, manifest: dict[str, Any], base_url: str) -> list[Finding]:
+    url = manifest.get("logo_url")
+    if not isinstance(url, str) or not url.startswith(base_url + "/"):
+        return []  # hosted elsewhere: only `check https://host` can fetch it
+    served = STATIC.get(url[len(base_url) :])
+    if served is None:
+        return [
+            error(
+                "manifest: logo_url",
+                f"{url} is not a file this server serves",
+                "point it at PLUGIN_HOSTNAME/logo.png",
+            )
+        ]
+    path = settings.root / "static" / served[0]
+    if not path.is_file():
+        return [error("manifest: logo_url", f"{path} does not exist", "put a PNG logo there")]
+    return check_png(f"static/{served[0]}", path.read_bytes())
+
+
+def _check(settings: Settings, report: Report) -> None:
+    base_url = settings.base_url or f"http://localhost:{settings.port}"
+    root = root_domain(base_url)
+    manifest_path, spec_path = settings.root / "manifest.json", settings.root / "openapi.yaml"
+    manifest_data, spec_data = _read(manifest_path), _read(spec_path)
+    try:
+        manifest = parse_manifest(manifest_path, manifest_data)
+    except FileProblem as problem:
+        report.findings.append(_syntax("manifest", problem))
+    else:
+        served_manifest = render_manifest(manifest, settings, base_url)
+        rendered = json.loads(served_manifest)
+        report.findings += check_size("manifest", served_manifest)
+        report.findings += check_manifest(rendered, root)
+        report.findings += _logo(settings, rendered, base_url)
+    try:
+        spec = load_spec(spec_path, spec_data)
+    except FileProblem as problem:
+        report.findings.append(_syntax("openapi", problem))
+    else:
+        rendered_spec = render_spec(spec, settings, base_url)
+        report.findings += check_size("openapi", spec_bytes(rendered_spec)[0])
+        report.findings += check_spec(rendered_spec, root, spec_data)
+        report.findings += check_actions(rendered_spec)
+
+
+def check_root(settings: Settings) -> Report:
+    """Check ``manifest.json``, ``openapi.yaml`` and the logo under ``settings.root``."""
+    report = Report(target=str(settings.root))
+    try:
+        _check(settings, report)
+    except CouldNotCheck as problem:
+        report.could_not_check = str(problem)
+    return report

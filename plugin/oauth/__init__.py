@@ -1,0 +1,32 @@
+"""The OAuth 2.0 authorization server that ``oauth`` mode names in the manifest.
+
+One module per RFC it speaks: ``rfc6749_authorize`` (the sign-in page), ``rfc6749_token``,
+``rfc6749_errors``, ``rfc7636`` (PKCE), ``rfc7009`` (revocation), ``rfc8414`` (metadata); the
+decisions themselves live in ``server``, apart from HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from quart import Quart
+
+from ..auth import Clock
+from ..config import Settings
+from ..storage import Store
+from . import rfc6749_authorize, rfc6749_token, rfc7009, rfc8414
+from .server import EXTENSION, AuthorizationServer
+
+__all__ = ["AuthorizationServer", "OAUTH_PAGE_PREFIXES", "install_oauth"]
+
+# Paths a browser navigates to, which no other origin may read (excluded from CORS).
+OAUTH_PAGE_PREFIXES = ("/oauth/authorize",)
+
+
+def install_oauth(app: Quart, settings: Settings, store: Callable[[], Store], clock: Clock) -> None:
+    """Serve the authorization server's endpoints when the mode is ``oauth``."""
+    if settings.auth != "oauth":
+        return
+    app.extensions[EXTENSION] = AuthorizationServer(settings, store, clock)
+    for module in (rfc6749_authorize, rfc6749_token, rfc7009, rfc8414):
+        app.register_blueprint(module.blueprint)

@@ -1,0 +1,45 @@
+"""Which redirect URIs a client may use (RFC 6749 section 3.1.2; RFC 9700 section 4.1.3).
+
+Registered URIs match exactly, byte for byte: no prefix, no normalisation, no trailing-slash
+leniency. A client registered with ``--chatgpt-callback`` instead accepts ChatGPT's callback,
+whose id segment changes each time a GPT's action is edited; the pattern is anchored at both
+ends, fixes the scheme, the two hosts and every other path segment, and allows no port, no
+userinfo, no query and no fragment.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from ..storage.records import OAuthClient
+
+__all__ = ["CHATGPT_CALLBACK", "allowed_redirect_uri", "registrable_redirect_uri"]
+
+CHATGPT_CALLBACK = re.compile(
+    r"https://chat\.openai\.com/aip/[A-Za-z0-9_-]{1,128}/oauth/callback"
+    r"|https://chatgpt\.com/aip/g-[A-Za-z0-9_-]{1,128}/oauth/callback"
+)
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def allowed_redirect_uri(client: OAuthClient, uri: str) -> bool:
+    if uri in client.redirect_uris:
+        return True
+    return client.chatgpt_callback and CHATGPT_CALLBACK.fullmatch(uri) is not None
+
+
+def registrable_redirect_uri(uri: str) -> str | None:
+    """Why ``uri`` cannot be registered, or None if it can."""
+    if any(character.isspace() or ord(character) < 0x21 for character in uri):
+        return "must not contain spaces or control characters"
+    parts = urlsplit(uri)
+    if parts.fragment or "#" in uri:
+        return "must not have a fragment (RFC 6749 3.1.2)"
+    if not parts.hostname or parts.username is not None or parts.password is not None:
+        return "must be an absolute URL with a host and no user information"
+    if parts.scheme == "https":
+        return None
+    if parts.scheme == "http" and parts.hostname.lower() in LOOPBACK:
+        return None
+    return "must use https (http only for localhost)"

@@ -1,0 +1,51 @@
+"""The token endpoint (RFC 6749 section 3.2): ``authorization_code`` and ``refresh_token``.
+
+Client credentials come in the body or an HTTP Basic header, which are GPT Actions' two "token
+exchange methods"; the body is JSON or a form, which are the plugin manifest's two
+``authorization_content_type`` values. Every answer, error or not, carries ``no-store``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from quart import Blueprint, Response, request
+
+from ..auth import public
+from .params import body_params
+from .rfc6749_errors import NO_STORE, InvalidRequest, UnsupportedGrantType
+from .server import current_server
+
+__all__ = ["blueprint"]
+
+blueprint = Blueprint("oauth_token", __name__)
+
+
+def _required(params: dict[str, str], name: str) -> str:
+    value = params.get(name)
+    if not value:
+        raise InvalidRequest(f"The parameter '{name}' is required.")
+    return value
+
+
+@blueprint.post("/oauth/token")
+@public
+async def token() -> Response:
+    params = await body_params()
+    server = current_server()
+    client = await server.client_from_headers_or_body(request.headers, params)
+    grant_type = _required(params, "grant_type")
+    if grant_type == "authorization_code":
+        answer = await server.exchange_code(
+            client,
+            _required(params, "code"),
+            _required(params, "redirect_uri"),
+            params.get("code_verifier"),
+        )
+    elif grant_type == "refresh_token":
+        answer = await server.refresh(
+            client, _required(params, "refresh_token"), params.get("scope")
+        )
+    else:
+        raise UnsupportedGrantType(f"The grant type {grant_type!r} is not supported.")
+    return Response(json.dumps(answer.as_json()), content_type="application/json", headers=NO_STORE)

@@ -1,0 +1,65 @@
+"""The console in headless Chromium (Debian's package, driven by Playwright): load it, try an
+operation, see the result and the call, break a file and see the finding. The screenshots go
+to test-artifacts/ (git-ignored) for a person to look at."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.servers import LiveServer
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert errors == []  # no JavaScript error on the page
+
+
+def test_console_tries_an_operation_and_shows_a_broken_file(
+    live_server: Callable[..., LiveServer], plugin_root: Path, page: Page, artifacts: Path
+) -> None:
+    server = live_server(env={"PLUGIN_ROOT": str(plugin_root)})
+    page.goto(f"http://localhost:{server.port}/")
+    expect(page.locator("#name")).to_have_text("TODO List")
+    expect(page.locator("#install-url")).to_have_text(f"http://localhost:{server.port}")
+    expect(page.locator("#lint-summary")).to_have_text("all clear")
+    expect(page.locator("#logo")).not_to_have_js_property("naturalWidth", 0)  # it loaded
+
+    add = page.locator("[data-operation=addTodo]")
+    add.locator("summary").click()
+    add.locator("input[name=username]").fill("ann")
+    add.locator("textarea").fill('{"todo": "buy milk from the console"}')
+    add.get_by_role("button", name="Send").click()
+    expect(add.locator(".result .status")).to_have_text("200")
+    expect(add.locator(".response")).to_contain_text("buy milk from the console")
+
+    listing = page.locator("[data-operation=getTodos]")
+    listing.locator("summary").click()
+    listing.locator("input[name=username]").fill("ann")
+    listing.get_by_role("button", name="Send").click()
+    expect(listing.locator(".response")).to_contain_text('"next_offset": null')
+    expect(page.locator("#calls tr").first).to_contain_text("/todos/ann")
+    expect(page.locator("#calls")).to_contain_text("POST")
+    page.screenshot(path=str(artifacts / "console.png"))
+
+    spec = plugin_root / "openapi.yaml"
+    spec.write_text(spec.read_text().replace("  version: 1.0.0", "  version: [1.0.0"))
+    later = time.time() + 2
+    os.utime(spec, (later, later))
+    expect(page.locator("#findings")).to_contain_text("openapi: line 6", timeout=10_000)
+    expect(page.locator("#problems")).to_contain_text("openapi.yaml:6: invalid YAML")
+    expect(page.locator("#lint-summary")).to_have_text("1 error, 0 warnings")
+    page.screenshot(path=str(artifacts / "console-finding.png"))

@@ -1,0 +1,179 @@
+"""Tools built from the spec (fast): schemas, names, annotations, x-mcp and the problems list."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import yaml
+
+from plugin.config import PROJECT_ROOT
+from plugin.mcp import build_tools, tool_problems
+
+
+def shipped_spec() -> dict[str, Any]:
+    spec: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "openapi.yaml").read_text())
+    return spec
+
+
+def operation(spec: dict[str, Any], path: str, method: str) -> dict[str, Any]:
+    found: dict[str, Any] = spec["paths"][path][method]
+    return found
+
+
+def test_shipped_spec_gives_one_tool_per_operation_without_problems() -> None:
+    tools = build_tools(shipped_spec())
+    assert list(tools.tools) == ["getTodos", "addTodo", "deleteTodo", "deleteTodoById"]
+    assert tools.problems == ()
+    assert tool_problems(shipped_spec()) == []
+
+
+def test_path_query_and_body_parameters_are_flattened_with_types_and_required() -> None:
+    tools = build_tools(shipped_spec()).tools
+    listing = tools["getTodos"].definition["inputSchema"]
+    assert listing["required"] == ["username"]
+    assert listing["properties"]["limit"]["type"] == "integer"
+    assert listing["properties"]["limit"]["maximum"] == 500
+    assert listing["properties"]["offset"]["description"].startswith("How many todos to skip")
+    add = tools["addTodo"].definition["inputSchema"]
+    assert add["required"] == ["username", "todo"]
+    assert add["properties"]["todo"] == {
+        "type": "string",
+        "description": "The todo to add.",
+        "minLength": 1,
+        "maxLength": 2000,
+    }
+
+
+def test_output_schema_is_self_contained_json_schema() -> None:
+    output = build_tools(shipped_spec()).tools["getTodos"].definition["outputSchema"]
+    assert output["properties"]["next_offset"]["type"] == ["integer", "null"]
+    assert "nullable" not in str(output)
+
+
+def test_annotations_follow_the_method_and_is_consequential() -> None:
+    spec = shipped_spec()
+    operation(spec, "/todos/{username}", "post")["x-openai-isConsequential"] = False
+    operation(spec, "/todos/{username}", "get")["x-openai-isConsequential"] = True
+    tools = build_tools(spec).tools
+    assert tools["getTodos"].definition["annotations"] == {
+        "readOnlyHint": False,
+        "destructiveHint": True,
+    }
+    assert tools["addTodo"].definition["annotations"] == {
+        "readOnlyHint": False,
+        "destructiveHint": False,
+    }
+    assert tools["deleteTodo"].definition["annotations"] == {
+        "readOnlyHint": False,
+        "destructiveHint": True,
+        "idempotentHint": True,
+    }
+    assert build_tools(shipped_spec()).tools["getTodos"].definition["annotations"] == {
+        "readOnlyHint": True
+    }
+
+
+def test_x_mcp_renames_rewrites_and_excludes() -> None:
+    spec = shipped_spec()
+    operation(spec, "/todos/{username}", "get")["x-mcp"] = {
+        "name": "list_todos",
+        "description": "List the user's todos.",
+    }
+    operation(spec, "/todos/{username}/{todo_id}", "delete")["x-mcp"] = {"exclude": True}
+    tools = build_tools(spec).tools
+    assert list(tools) == ["list_todos", "addTodo", "deleteTodo"]
+    assert tools["list_todos"].definition["description"] == "List the user's todos."
+
+
+def test_invalid_and_clashing_names_are_fixed_and_reported() -> None:
+    spec = shipped_spec()
+    operation(spec, "/todos/{username}", "get")["operationId"] = "get todos/all" + "x" * 80
+    operation(spec, "/todos/{username}", "delete")["operationId"] = "addTodo"
+    built = build_tools(spec)
+    names = list(built.tools)
+    assert all(len(name) <= 64 for name in names)
+    assert names[0].startswith("get_todos_all")
+    assert names[1] == "addTodo" and names[2] == "addTodo_2"
+    assert len(built.problems) == 2
+    assert "not a valid MCP tool name" in built.problems[0]
+    assert "is taken" in built.problems[1]
+
+
+def test_body_property_clashing_with_a_parameter_gets_a_stable_suffix() -> None:
+    spec = shipped_spec()
+    body = operation(spec, "/todos/{username}", "post")["requestBody"]
+    body["content"]["application/json"]["schema"]["properties"]["username"] = {"type": "string"}
+    tool = build_tools(spec).tools["addTodo"]
+    assert list(tool.definition["inputSchema"]["properties"]) == [
+        "username",
+        "todo",
+        "username_body",
+    ]
+    assert [(a.name, a.location, a.key) for a in tool.arguments][-1] == (
+        "username_body",
+        "body",
+        "username",
+    )
+
+
+def test_refs_are_inlined_and_missing_descriptions_and_empty_objects_reported() -> None:
+    spec = shipped_spec()
+    spec["components"]["schemas"]["NewTodo"] = copy.deepcopy(
+        operation(spec, "/todos/{username}", "post")["requestBody"]["content"]["application/json"][
+            "schema"
+        ]
+    )
+    post = operation(spec, "/todos/{username}", "post")
+    post["requestBody"]["content"]["application/json"]["schema"] = {
+        "$ref": "#/components/schemas/NewTodo"
+    }
+    del post["summary"]
+    delete = operation(spec, "/todos/{username}", "delete")
+    delete["requestBody"]["content"]["application/json"]["schema"] = {"type": "object"}
+    built = build_tools(spec)
+    assert (
+        built.tools["addTodo"].definition["inputSchema"]["properties"]["todo"]["maxLength"] == 2000
+    )
+    assert built.tools["addTodo"].definition["description"] == "POST /todos/{username}"
+    assert "$ref" not in str(built.listing)
+    assert any("no summary or description" in problem for problem in built.problems)
+    assert any("object without properties" in problem for problem in built.problems)
+
+
+def test_argument_errors_name_the_field() -> None:
+    tool = build_tools(shipped_spec()).tools["deleteTodo"]
+    assert tool.errors({"username": "ann", "todo_idx": 0}) == []
+    errors = tool.errors({"username": "ann", "todo_idx": "0"})
+    assert errors == ['todo_idx: "0" is not of type "integer"']
+    assert tool.errors({}) == [
+        '"todo_idx" is a required property',
+        '"username" is a required property',
+    ]
+
+
+def test_a_schema_json_schema_cannot_compile_is_reported_and_not_enforced() -> None:
+    spec = shipped_spec()
+    operation(spec, "/todos/{username}", "get")["parameters"][0]["schema"]["pattern"] = "(?<!a)["
+    built = build_tools(spec)
+    assert any("not valid JSON Schema" in problem for problem in built.problems)
+    assert built.tools["getTodos"].errors({"username": 5}) == []
+
+
+def test_x_mcp_header_is_carried_when_valid_and_reported_when_not() -> None:
+    spec = shipped_spec()
+    get = operation(spec, "/todos/{username}", "get")
+    get["parameters"][0]["schema"]["x-mcp-header"] = "User"
+    get["parameters"][1]["schema"]["x-mcp-header"] = "user"
+    post = operation(spec, "/todos/{username}", "post")
+    post["parameters"][0]["schema"]["x-mcp-header"] = "Bad Name"
+    body = post["requestBody"]["content"]["application/json"]["schema"]
+    body["properties"]["todo"]["x-mcp-header"] = "Todo"
+    built = build_tools(spec)
+    get_tool = built.tools["getTodos"]
+    assert get_tool.headers == (("username", "User"),)
+    assert get_tool.definition["inputSchema"]["properties"]["username"]["x-mcp-header"] == "User"
+    assert built.tools["addTodo"].headers == (("todo", "Todo"),)
+    assert len(built.problems) == 2
+    assert "already used by 'username'" in built.problems[0]
+    assert "header name token" in built.problems[1]

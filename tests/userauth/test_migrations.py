@@ -1,0 +1,53 @@
+"""A database made by schema version 1 (todos only) upgrades in place without losing a todo."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from plugin.accounts import add_user
+from plugin.storage import open_store
+from plugin.storage.migrations import MIGRATIONS, latest_version
+
+
+def make_version_1(path: Path) -> None:
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    version, statements = MIGRATIONS[0]
+    assert version == 1
+    for statement in statements:
+        connection.execute(statement)
+    connection.execute("INSERT INTO schema_version VALUES (1)")
+    connection.executemany(
+        "INSERT INTO todos (owner, text, created_at) VALUES (?, ?, ?)",
+        [("ann", f"todo {i}", "2026-01-01T00:00:00.000Z") for i in range(50)]
+        + [("bob", "bob's", "2026-01-01T00:00:00.000Z")],
+    )
+    connection.commit()
+    connection.close()
+
+
+async def test_version_1_database_upgrades_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    make_version_1(path)
+    store = await open_store(path)
+    try:
+        todos = await store.list_todos("ann", 100, 0)
+        assert [todo.text for todo in todos] == [f"todo {i}" for i in range(50)]
+        assert [todo.id for todo in todos] == list(range(1, 51))
+        assert [todo.text for todo in await store.list_todos("bob", 10, 0)] == ["bob's"]
+        await add_user(store, "ann", "password123")
+        assert [user.name for user in await store.list_users()] == ["ann"]
+        added = await store.add_todo("ann", "new")
+        assert added.id == 52
+    finally:
+        await store.close()
+    connection = sqlite3.connect(path)
+    versions = [row[0] for row in connection.execute("SELECT version FROM schema_version")]
+    connection.close()
+    assert versions == [1, latest_version()] and latest_version() == 2
+    reopened = await open_store(path)  # a second start does not migrate again
+    try:
+        assert len(await reopened.list_todos("ann", 100, 0)) == 51
+    finally:
+        await reopened.close()
