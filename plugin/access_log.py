@@ -23,12 +23,15 @@ logger = logging.getLogger("plugin.access")
 
 
 class AccessLogMiddleware:
-    def __init__(self, app: ASGIApp, recent: RecentCalls | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, recent: RecentCalls | None = None, log_lines: bool = True
+    ) -> None:
         self._app = app
         self._recent = recent
+        self._log_lines = log_lines
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        logging_on = logger.isEnabledFor(logging.INFO)
+        logging_on = self._log_lines and logger.isEnabledFor(logging.INFO)
         if scope["type"] != "http" or not (logging_on or self._recent is not None):
             await self._app(scope, receive, send)
             return

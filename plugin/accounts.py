@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from .auth.passwords import hash_password
 from .auth.tokens import digest, new_id, new_secret
-from .oauth.redirect_uris import registrable_redirect_uri
+from .oauth.clients import NewClient, new_client
+from .oauth.redirect_uris import REDIRECT_PRESETS, registrable_redirect_uri
 from .storage import Store
-from .storage.records import ApiKey, OAuthClient, User
+from .storage.records import ApiKey, User
 
 __all__ = [
     "AccountError",
@@ -41,12 +42,6 @@ class AccountError(ValueError):
 @dataclass(frozen=True)
 class NewKey:
     key: ApiKey
-    secret: str
-
-
-@dataclass(frozen=True)
-class NewClient:
-    client: OAuthClient
     secret: str
 
 
@@ -94,21 +89,26 @@ async def create_key(store: Store, user: str) -> NewKey:
     return NewKey(key, secret)
 
 
-async def add_client(store: Store, redirect_uris: list[str], chatgpt_callback: bool) -> NewClient:
-    if not redirect_uris and not chatgpt_callback:
-        raise AccountError("give at least one --redirect-uri, or --chatgpt-callback")
+async def add_client(
+    store: Store,
+    redirect_uris: list[str],
+    chatgpt_callback: bool,
+    presets: tuple[str, ...] = (),
+) -> NewClient:
+    """A confidential client, with exact redirect URIs and/or redirect presets."""
+    if not redirect_uris and not chatgpt_callback and not presets:
+        raise AccountError(
+            "give at least one --redirect-uri, or --chatgpt-callback, --chatgpt-connector "
+            "or --claude"
+        )
     for uri in redirect_uris:
         problem = registrable_redirect_uri(uri)
         if problem is not None:
             raise AccountError(f"redirect URI {uri!r} {problem}")
-    secret = new_secret()
-    client = OAuthClient(
-        client_id=new_id(),
-        secret_hash=digest(secret),
-        redirect_uris=tuple(dict.fromkeys(redirect_uris)),
-        chatgpt_callback=chatgpt_callback,
-        created_at=_now(),
-    )
-    if not await store.add_oauth_client(client):
+    unknown = [name for name in presets if name not in REDIRECT_PRESETS]
+    if unknown:
+        raise AccountError(f"unknown redirect preset {unknown[0]!r}")
+    made = new_client(redirect_uris, _now(), chatgpt_callback=chatgpt_callback, presets=presets)
+    if not await store.add_oauth_client(made.client):
         raise AccountError("client id collision; try again")
-    return NewClient(client, secret)
+    return made

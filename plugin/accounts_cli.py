@@ -122,12 +122,20 @@ def _client_json(client: OAuthClient) -> dict[str, Any]:
         "client_id": client.client_id,
         "redirect_uris": list(client.redirect_uris),
         "chatgpt_callback": client.chatgpt_callback,
+        "redirect_presets": list(client.redirect_presets),
+        "public": client.public,
+        "dynamic": client.dynamic,
         "created_at": _when(client.created_at),
     }
 
 
 async def _oauth_add(store: Store, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    made = await add_client(store, args.redirect_uri, args.chatgpt_callback)
+    presets = tuple(
+        name
+        for name, chosen in (("chatgpt-connector", args.chatgpt_connector), ("claude", args.claude))
+        if chosen
+    )
+    made = await add_client(store, args.redirect_uri, args.chatgpt_callback, presets)
     answer = {**_client_json(made.client), "client_secret": made.secret}
     text = (
         f"client_id:     {made.client.client_id}\nclient_secret: {made.secret}\n"
@@ -141,6 +149,8 @@ async def _oauth_list(store: Store, args: argparse.Namespace) -> tuple[dict[str,
     text = "\n".join(
         f"{c['client_id']}\t{' '.join(c['redirect_uris'])}"
         + ("\t+ChatGPT callback" if c["chatgpt_callback"] else "")
+        + "".join(f"\t+{preset}" for preset in c["redirect_presets"])
+        + ("\t(registered itself)" if c["dynamic"] else "")
         for c in clients
     )
     return {"clients": clients}, text or "no clients"
@@ -215,6 +225,19 @@ def register(commands: Any) -> None:
         action="store_true",
         help="also accept ChatGPT's callback https://chat.openai.com/aip/<id>/oauth/callback "
         "and https://chatgpt.com/aip/g-<id>/oauth/callback, any id",
+    )
+    add.add_argument(
+        "--chatgpt-connector",
+        action="store_true",
+        help="also accept ChatGPT's MCP connector callbacks "
+        "https://chatgpt.com/connector/oauth/<id> (any id) and "
+        "https://chatgpt.com/connector_platform_oauth_redirect",
+    )
+    add.add_argument(
+        "--claude",
+        action="store_true",
+        help="also accept Claude's MCP callback https://claude.ai/api/mcp/auth_callback "
+        "(and the same on claude.com)",
     )
     _command(group, "list-clients", _oauth_list, "list clients (never a secret)")
     _command(group, "remove-client", _oauth_remove, "delete a client and its tokens").add_argument(

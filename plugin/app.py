@@ -23,6 +23,7 @@ from .proxy import install_proxy
 from .recent_calls import is_console_path
 from .state import AppState
 from .storage import open_store
+from .unread_body import UnreadBodyMiddleware
 
 __all__ = ["create_app"]
 
@@ -35,7 +36,7 @@ def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Qu
     ``clock`` decides when codes and tokens expire; tests pass a frozen one."""
     if settings is None:
         settings = load_settings(os.environ)
-    app = Quart(__name__)
+    app = Quart(__name__, static_folder=None)  # static/ is served by PluginFilesMiddleware
     app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, PROVIDE_AUTOMATIC_OPTIONS=True)
     state = AppState(settings)
     state.install(app)
@@ -63,13 +64,15 @@ def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Qu
     files = PluginFiles(settings)
     install_console(app, files)
     install_proxy(app, settings, is_console_path if settings.console else lambda path: False)
-    inner: Any = app.asgi_app
-    app.asgi_app = AccessLogMiddleware(  # type: ignore[method-assign,assignment]
-        CORSMiddleware(
-            mount_mcp(PluginFilesMiddleware(inner, files), inner, files, settings, authenticator),
-            settings.cors_origins,
-            OAUTH_PAGE_PREFIXES,
-        ),
-        state.recent_calls if settings.console else None,
+    asgi: Any = app.asgi_app
+    asgi = CORSMiddleware(
+        mount_mcp(PluginFilesMiddleware(asgi, files), asgi, files, settings, authenticator),
+        settings.cors_origins,
+        OAUTH_PAGE_PREFIXES,
     )
+    asgi = UnreadBodyMiddleware(asgi)
+    recent = state.recent_calls if settings.console else None
+    if settings.access_log or recent is not None:
+        asgi = AccessLogMiddleware(asgi, recent, log_lines=settings.access_log)
+    app.asgi_app = asgi  # type: ignore[method-assign]
     return app

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import fields
@@ -20,6 +21,7 @@ from hypercorn.run import run as run_workers
 from . import accounts_cli, devloop_commands
 from .app import create_app
 from .config import AUTH_MODES, ConfigError, Settings, load_settings
+from .storage import SchemaTooNewError, open_store
 
 __all__ = ["add_serve_flags", "main", "run_server"]
 
@@ -88,7 +90,30 @@ def _hypercorn_config(settings: Settings) -> HypercornConfig:
     return config
 
 
+def _database_problem(database: Path) -> str | None:
+    """Open (and migrate) the database once before serving, so one that cannot be used stops
+    start-up with one line instead of a traceback from every worker's lifespan."""
+
+    async def open_and_close() -> None:
+        store = await open_store(database)
+        await store.close()
+
+    try:
+        # A path SQLite cannot open at all fails here, in this thread: aiosqlite would leave its
+        # worker thread reporting to a closed event loop.
+        database.parent.mkdir(parents=True, exist_ok=True)
+        sqlite3.connect(database).close()
+        asyncio.run(open_and_close())
+    except (SchemaTooNewError, sqlite3.Error, OSError) as error:
+        return f"PLUGIN_DATABASE {database} cannot be used: {error}"
+    return None
+
+
 def run_server(settings: Settings, args: argparse.Namespace) -> int:
+    problem = _database_problem(settings.database)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     config = _hypercorn_config(settings)
     logger.info("serving on http://%s:%d (auth %s)", settings.host, settings.port, settings.auth)
     if settings.upstream:

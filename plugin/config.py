@@ -73,6 +73,8 @@ class Settings:
     upstream: str = ""
     upstream_timeout: float = 30.0
     console: bool = True
+    # mcp oauth (dynamic client registration, counted per address over signin_window)
+    oauth_registrations_per_address: int = 20
 
     def __post_init__(self) -> None:
         _check(self.auth in AUTH_MODES, "auth", f"must be one of {', '.join(AUTH_MODES)}")
@@ -149,6 +151,7 @@ class Settings:
             "signin_window",
             "signin_failures_per_account",
             "signin_failures_per_address",
+            "oauth_registrations_per_address",
         ):
             _check(getattr(self, name) >= 1, name, "must be at least 1")
         _check(self.oauth_code_ttl <= 600, "oauth_code_ttl", "must be at most 600 (RFC 6749 4.1.2)")

@@ -18,7 +18,7 @@ import logging
 import re
 
 from quart import Quart, Response
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 __all__ = [
     "APIError",
@@ -95,6 +95,11 @@ def install_error_handlers(app: Quart) -> None:
     @app.errorhandler(APIError)
     async def handle_api_error(error: APIError) -> Response:
         return error.response()
+
+    @app.errorhandler(RequestEntityTooLarge)
+    async def handle_too_large(error: RequestEntityTooLarge) -> Response:
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        return PayloadTooLarge(f"The request body is larger than {limit} bytes.").response()
 
     @app.errorhandler(HTTPException)
     async def handle_http_exception(error: HTTPException) -> Response:

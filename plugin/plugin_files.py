@@ -42,7 +42,11 @@ class PluginFiles:
         self.static = root / "static"
         self.well_known = root / ".well-known"
         # Answered by the app in this mode, so a stray file on disk cannot shadow it.
-        self.generated = {"oauth-authorization-server"} if settings.auth == "oauth" else set()
+        self.generated = (
+            {"oauth-authorization-server", "oauth-protected-resource"}
+            if settings.auth == "oauth"
+            else set()
+        )
         self._raw_files: dict[Path, LiveFile[bytes]] = {}
         self._renderings: dict[tuple[str, str], tuple[int, bytes]] = {}
 

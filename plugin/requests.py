@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from quart import request
@@ -10,6 +11,8 @@ from quart import request
 from .errors import BadRequest, ValidationFailed
 
 __all__ = ["json_object", "query_int", "require_int", "require_text"]
+
+INTEGER = re.compile(r"-?[0-9]{1,20}")  # int() would also take "1_000", " 7" and "٣"
 
 
 async def json_object() -> dict[str, Any]:
@@ -24,12 +27,12 @@ async def json_object() -> dict[str, Any]:
     return value
 
 
-def require_int(body: dict[str, Any], name: str, minimum: int = 0) -> int:
+def require_int(body: dict[str, Any], name: str, minimum: int, maximum: int) -> int:
     value = body.get(name)
     if type(value) is not int:  # bool is an int subclass and is not an index
         raise ValidationFailed(f"'{name}' is required and must be an integer.")
-    if value < minimum:
-        raise ValidationFailed(f"'{name}' must be at least {minimum}.")
+    if not minimum <= value <= maximum:  # beyond SQLite's 64-bit integers the query would fail
+        raise ValidationFailed(f"'{name}' must be between {minimum} and {maximum}.")
     return value
 
 
@@ -39,6 +42,10 @@ def require_text(body: dict[str, Any], name: str, max_length: int) -> str:
         raise ValidationFailed(f"'{name}' is required and must be a non-empty string.")
     if len(value) > max_length:
         raise ValidationFailed(f"'{name}' must be at most {max_length} characters.")
+    try:
+        value.encode()  # JSON may carry a lone surrogate ("\ud800"), which cannot be stored
+    except UnicodeEncodeError:
+        raise ValidationFailed(f"'{name}' must be valid Unicode text.") from None
     return value
 
 
@@ -46,10 +53,9 @@ def query_int(name: str, default: int, minimum: int, maximum: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationFailed(f"'{name}' must be an integer.") from None
+    if not INTEGER.fullmatch(raw):
+        raise ValidationFailed(f"'{name}' must be an integer.")
+    value = int(raw)
     if not minimum <= value <= maximum:
         raise ValidationFailed(f"'{name}' must be between {minimum} and {maximum}.")
     return value

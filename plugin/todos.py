@@ -25,6 +25,8 @@ __all__ = ["MAX_TODO_CHARS", "blueprint"]
 MAX_TODO_CHARS = 2000
 DEFAULT_PAGE = 100
 MAX_PAGE = 500
+MAX_INDEX = 2**31 - 1  # as the spec's offset: far beyond any list, within SQLite's integers
+MAX_ID = 2**63 - 1  # SQLite's largest rowid; a larger one fails the query instead of matching
 RESPONSE_BUDGET = 90_000  # characters; the model fails calls whose answer passes 100,000
 ENVELOPE_CHARS = 200  # the page's keys and numbers
 ITEM_CHARS = 100  # an item's keys, id, date and quotes, and the separators around it
@@ -90,7 +92,7 @@ def _page(todos: list[Todo], limit: int, offset: int) -> dict[str, object]:
 async def get_todos(username: str) -> Response:
     owner = _owner(username)
     limit = query_int("limit", DEFAULT_PAGE, 1, MAX_PAGE)
-    offset = query_int("offset", 0, 0, 2**31 - 1)
+    offset = query_int("offset", 0, 0, MAX_INDEX)
     todos = await app_state().open_store.list_todos(owner, limit + 1, offset)
     return _json(_page(todos, limit, offset))
 
@@ -106,14 +108,14 @@ async def add_todo(username: str) -> Response:
 @blueprint.delete("/todos/<username>")
 async def delete_todo_at(username: str) -> Response:
     owner = _owner(username)
-    index = require_int(await json_object(), "todo_idx")
+    index = require_int(await json_object(), "todo_idx", 0, MAX_INDEX)
     todo = await app_state().open_store.delete_todo_at(owner, index)
     if todo is None:
         raise NotFound(f"No todo at index {index} for user {username!r}.")
     return _json(todo.as_json())
 
 
-@blueprint.delete("/todos/<username>/<int:todo_id>")
+@blueprint.delete(f"/todos/<username>/<int(max={MAX_ID}):todo_id>")
 async def delete_todo(username: str, todo_id: int) -> Response:
     owner = _owner(username)
     todo = await app_state().open_store.delete_todo(owner, todo_id)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +59,24 @@ def client(app: Quart) -> QuartClient:
     return app.test_client()
 
 
+MakeClient = Callable[..., Awaitable[QuartClient]]
+
+
 @pytest.fixture
-def live_server(tmp_path: Path) -> Callable[..., LiveServer]:
+async def make_client(make_settings: Callable[..., Settings]) -> AsyncIterator[MakeClient]:
+    """A test client for an app built with these settings, served until the test ends."""
+    async with AsyncExitStack() as stack:
+
+        async def make(**overrides: Any) -> QuartClient:
+            application = create_app(make_settings(**overrides))
+            await stack.enter_async_context(application.test_app())
+            return application.test_client()
+
+        yield make
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
     """Start real servers; each is stopped at the end of the test."""
     started: list[LiveServer] = []
 
@@ -72,7 +89,7 @@ def live_server(tmp_path: Path) -> Callable[..., LiveServer]:
         started.append(server)
         return server.start()
 
-    yield start  # type: ignore[misc]
+    yield start
     for server in started:
         try:
             server.stop()
@@ -81,5 +98,6 @@ def live_server(tmp_path: Path) -> Callable[..., LiveServer]:
 
 
 @pytest.fixture
-def server(live_server: Callable[..., LiveServer]) -> Iterator[LiveServer]:
-    yield live_server()
+def server(live_server: Callable[..., LiveServer]) -> LiveServer:
+    """One real server with the default settings, for this test only."""
+    return live_server()

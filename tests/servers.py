@@ -31,6 +31,7 @@ class LiveServer:
         args: Sequence[str] = (),
         port: int | None = None,
         log_path: Path | None = None,
+        command: Sequence[str] | None = None,
     ) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -39,6 +40,8 @@ class LiveServer:
             **env,
         }
         self.args = list(args)
+        # Another way to start the same app (e.g. ``hypercorn``); {port} is filled in.
+        self.command = list(command) if command is not None else None
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -51,8 +54,12 @@ class LiveServer:
         return self._wait_ready(timeout)
 
     def _spawn(self, log: int) -> subprocess.Popen[bytes]:
+        if self.command is None:
+            command = [sys.executable, str(REPO / "main.py"), *self.args, "--port", str(self.port)]
+        else:
+            command = [part.format(port=self.port) for part in self.command]
         return subprocess.Popen(
-            [sys.executable, str(REPO / "main.py"), *self.args, "--port", str(self.port)],
+            command,
             env=self.env,
             cwd="/",  # prove that nothing depends on the working directory
             stdout=log,

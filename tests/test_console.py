@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from quart.testing import QuartClient
 
@@ -38,6 +39,66 @@ async def test_overview_shows_the_plugin_its_operations_and_findings(client: Qua
         "example": {"todo": ""},
     }
     assert overview["lint"]["ok"] is True and overview["problems"] == []
+
+
+async def test_overview_lists_the_mcp_tools_with_arguments_to_start_from(
+    client: QuartClient,
+) -> None:
+    mcp = (await (await client.get("/console/api/overview")).get_json())["mcp"]
+    assert mcp["path"] == "/mcp" and mcp["protocol_version"] == "2025-11-25"
+    tools = {tool["name"]: tool for tool in mcp["tools"]}
+    assert list(tools) == ["getTodos", "addTodo", "deleteTodo", "deleteTodoById"]
+    add = tools["addTodo"]
+    assert add["description"] == "Add a todo to the list."
+    assert add["inputSchema"]["required"] == ["username", "todo"]
+    assert add["annotations"]["readOnlyHint"] is False
+    assert add["example"] == {"username": "", "todo": ""}
+    assert tools["getTodos"]["example"] == {"username": "", "limit": 100, "offset": 0}
+    assert tools["deleteTodoById"]["annotations"]["destructiveHint"] is True
+
+
+async def test_a_tool_call_as_the_console_sends_it_stores_the_todo(client: QuartClient) -> None:
+    """The page's request: its headers, the version the overview names, no session."""
+    mcp = (await (await client.get("/console/api/overview")).get_json())["mcp"]
+    response = await client.post(
+        mcp["path"],
+        json={
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "tools/call",
+            "params": {"name": "addTodo", "arguments": {"username": "ann", "todo": "milk"}},
+        },
+        headers={
+            "Accept": "application/json, text/event-stream",
+            "MCP-Protocol-Version": mcp["protocol_version"],
+            "Origin": "http://localhost",
+        },
+    )
+    result = (await response.get_json())["result"]
+    assert result["isError"] is False and result["structuredContent"]["todo"] == "milk"
+    stored = await (await client.get("/todos/ann")).get_json()
+    assert stored["todos"] == ["milk"]
+
+
+async def test_mcp_problems_are_shown_with_the_other_findings(
+    make_settings: Callable[..., Settings], plugin_root: Path
+) -> None:
+    spec = plugin_root / "openapi.yaml"
+    spec.write_text(spec.read_text().replace("      summary: Add a todo to the list.\n", ""))
+    app = create_app(make_settings(root=plugin_root))
+    async with app.test_app():
+        lint = (await (await app.test_client().get("/console/api/overview")).get_json())["lint"]
+    assert lint["ok"] is True and lint["warnings"] == 1
+    [finding] = lint["findings"]
+    assert finding["path"] == "openapi: paths./todos/{username}.post"
+    assert finding["message"] == "MCP: no summary or description for the model"
+
+
+async def test_mcp_off_lists_no_tools(make_settings: Callable[..., Settings]) -> None:
+    app = create_app(make_settings(mcp=False))
+    async with app.test_app():
+        overview = await (await app.test_client().get("/console/api/overview")).get_json()
+        assert overview["mcp"] is None
 
 
 async def test_recent_calls_record_api_calls_but_not_the_console(client: QuartClient) -> None:

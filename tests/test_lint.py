@@ -38,6 +38,8 @@ def _serve(root: Path, options: dict[str, Any], base: list[str]) -> Callable[[Re
     """A plugin served from ``root`` by hand, with the flaws ``options`` asks for."""
 
     def respond(request: Request) -> Answer:
+        if request.path == "/mcp" and options.get("mcp"):
+            return Answer(405, b"")  # an MCP endpoint refuses GET without an event stream
         if request.method == "OPTIONS":
             headers = {}
             if options.get("cors", True):
@@ -125,3 +127,28 @@ def test_a_missing_file_could_not_be_checked(
     (plugin_root / "openapi.yaml").unlink()
     report = check_root(make_settings(root=plugin_root))
     assert report.exit_code == 2 and "openapi.yaml" in report.could_not_check
+
+
+def test_mcp_rules_are_skipped_when_the_endpoint_is_off(
+    plugin_root: Path,
+    make_settings: Callable[..., Settings],
+    served_plugin: Callable[[Path, dict[str, Any]], Report],
+) -> None:
+    _overlay(plugin_root, "mcp_tool_name_clash")
+    on = check_root(make_settings(root=plugin_root))
+    assert [finding.severity for finding in on.findings] == ["error"]
+    off = check_root(make_settings(root=plugin_root, mcp=False))
+    assert off.findings == [] and off.exit_code == 0
+    no_endpoint = served_plugin(plugin_root, {})  # /mcp answers 404
+    assert no_endpoint.findings == [] and no_endpoint.exit_code == 0
+
+
+def test_a_problem_the_plugin_rules_report_is_not_reported_again_for_mcp(
+    plugin_root: Path, make_settings: Callable[..., Settings]
+) -> None:
+    """A duplicate operationId is also an MCP name clash: one finding at that place."""
+    _overlay(plugin_root, "duplicate_operation_id")
+    report = check_root(make_settings(root=plugin_root))
+    paths = [finding.path for finding in report.findings]
+    assert len(paths) == len(set(paths))
+    assert not any(finding.message.startswith("MCP:") for finding in report.findings)

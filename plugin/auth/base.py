@@ -23,10 +23,12 @@ class Identity:
 
     ``user`` is None when the credential does not name a user (modes ``none`` and
     ``service_http``): the path's ``{username}`` then chooses the list, as in the quickstart.
-    When it is set, the credential alone decides whose data is reached.
+    When it is set, the credential alone decides whose data is reached. ``audience`` is the
+    RFC 8707 resource an OAuth token was minted for (None for every other credential).
     """
 
     user: str | None = None
+    audience: str | None = None
 
     def owner_for(self, username: str) -> str:
         """The owner whose data ``/todos/{username}`` may reach."""

@@ -37,4 +37,4 @@ class AccessTokens:
                     'error_description="The access token is invalid, expired or revoked"'
                 },
             )
-        return Identity(token.grant.user)
+        return Identity(token.grant.user, token.grant.resource)

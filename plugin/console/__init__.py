@@ -2,10 +2,11 @@
 called, for the developer iterating on the plugin (``PLUGIN_CONSOLE=off`` removes it).
 
 Its page and API are public only where they show nothing the plugin files do not already
-publish: the rendered manifest and spec (public anyway), the linter's findings on them, and the
-operations. Recent calls tell who used the API, so outside auth ``none`` they need the same
-credentials as the API itself. The service token is never shown; the try-it form sends
-whatever credential the developer types into the page, and the page keeps it in memory only.
+publish: the rendered manifest and spec (public anyway), the linter's findings on them, the
+operations and the MCP tools built from them. Recent calls tell who used the API, so outside
+auth ``none`` they need the same credentials as the API itself. The service token is never
+shown; the try-it forms send whatever credential the developer types into the page (to the API,
+or to ``/mcp`` for a tool call), and the page keeps it in memory only.
 """
 
 from __future__ import annotations
@@ -23,10 +24,13 @@ from ..documents import spec_bytes
 from ..errors import BadRequest, NotFound
 from ..lint import Report, check_root
 from ..live_file import FileProblem, LiveFile
+from ..mcp import MCP_PATH
+from ..mcp.catalog import ToolCatalog
+from ..mcp.protocol import LEGACY_VERSIONS
 from ..plugin_files import PluginFiles
 from ..public_url import public_base_url
 from ..state import app_state
-from .operations import describe_operations
+from .operations import describe_operations, example
 
 __all__ = ["install_console"]
 
@@ -56,6 +60,7 @@ class Console:
         self._settings = files.settings
         self._asset_dir = package_files(__package__) / "static"
         self._lint_cache: tuple[tuple[Any, ...], Report] | None = None
+        self._tools = ToolCatalog(files) if self._settings.mcp else None
 
     def asset(self, name: str) -> Response:
         if name not in ASSETS:
@@ -82,6 +87,21 @@ class Console:
             self._lint_cache = (signature, report)
         return self._lint_cache[1]
 
+    def mcp(self) -> dict[str, Any] | None:
+        """The tools ``/mcp`` serves now, each with arguments to start a call from; None when
+        ``PLUGIN_MCP=off``. The page calls them at ``/mcp`` with the version it names."""
+        if self._tools is None:
+            return None
+        try:
+            listing = self._tools.current().listing
+        except FileProblem:
+            listing = []
+        return {
+            "path": MCP_PATH,
+            "protocol_version": LEGACY_VERSIONS[0],
+            "tools": [{**tool, "example": example(tool["inputSchema"])} for tool in listing],
+        }
+
     async def overview(self) -> dict[str, Any]:
         base_url = public_base_url(self._settings, request.scope)  # type: ignore[arg-type]
         if base_url is None:
@@ -107,6 +127,7 @@ class Console:
             "manifest": manifest,
             "spec_yaml": spec_bytes(spec)[0].decode() if spec is not None else None,
             "operations": describe_operations(spec) if spec is not None else [],
+            "mcp": self.mcp(),
             "problems": [p for p in (_problem(files.manifest), _problem(files.spec)) if p],
             "lint": report.as_json(),
         }

@@ -1,5 +1,6 @@
 """The spec's operations as the console's try-it forms need them: parameters resolved and a
-request body skeleton to start editing from."""
+request body skeleton to start editing from (and the same skeleton for an MCP tool's
+arguments)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from ..lint.walk import operations, parameters, request_schema, resolve
 
-__all__ = ["describe_operations"]
+__all__ = ["describe_operations", "example"]
 
 PLACEHOLDERS: dict[str, Any] = {"string": "", "integer": 0, "number": 0, "boolean": False}
 
@@ -30,6 +31,11 @@ def _example(spec: dict[str, Any], schema: Any, depth: int = 0) -> Any:
     if kind == "integer" and isinstance(schema.get("minimum"), int):
         return schema["minimum"]
     return PLACEHOLDERS.get(str(kind))
+
+
+def example(schema: dict[str, Any]) -> Any:
+    """A value of a plain JSON Schema (no ``$ref``) to start editing from."""
+    return _example({}, schema)
 
 
 def _parameter(spec: dict[str, Any], parameter: dict[str, Any]) -> dict[str, Any]:

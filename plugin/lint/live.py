@@ -3,6 +3,7 @@
 ChatGPT fetches ``/.well-known/ai-plugin.json``, then ``api.url``, then ``logo_url``; for a
 localhost plugin the browser makes the calls, so CORS and Chrome's private-network preflight
 are checked too. Each answer must have the right media type and stay within 100,000 characters.
+When the plugin answers at ``/mcp``, the tools built from its spec are checked as well.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ import httpx
 
 from ..documents import load_spec, parse_manifest
 from ..live_file import FileProblem
+from ..mcp import MCP_PATH
 from .actions import check_actions
 from .domains import host_of, is_local, on_root_domain, root_domain
 from .findings import CouldNotCheck, Finding, Report, error
 from .manifest import check_manifest
+from .mcp import check_mcp
 from .openapi import check_spec
 from .served import check_png, check_size
 
@@ -103,6 +106,14 @@ def _cors(http: httpx.Client, url: str, label: str, local: bool) -> list[Finding
     return found
 
 
+def _serves_mcp(http: httpx.Client, base: str) -> bool:
+    """Whether ``/mcp`` exists: a GET there is refused (405, 401) but not unknown (404)."""
+    try:
+        return http.get(base + MCP_PATH).status_code != 404
+    except httpx.HTTPError:
+        return False
+
+
 def _check(http: httpx.Client, base: str, report: Report) -> None:
     root = root_domain(base)
     local = is_local(root)
@@ -156,6 +167,8 @@ def _check(http: httpx.Client, base: str, report: Report) -> None:
         else:
             report.findings += check_spec(spec, root, response.content)
             report.findings += check_actions(spec)
+            if _serves_mcp(http, base):
+                report.findings += check_mcp(spec, report.findings)
         if local:
             report.findings += _cors(http, spec_url, "openapi", local)
     logo_url = manifest.get("logo_url")

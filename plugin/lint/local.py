@@ -1,5 +1,6 @@
 """``python main.py check``: the files under ``PLUGIN_ROOT``, rendered as the server would
-serve them (placeholder filled in, auth block from the settings) and checked."""
+serve them (placeholder filled in, auth block from the settings) and checked, with the MCP
+tools built from them unless ``PLUGIN_MCP=off``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from .actions import check_actions
 from .domains import root_domain
 from .findings import CouldNotCheck, Finding, Report, error
 from .manifest import check_manifest
+from .mcp import check_mcp
 from .openapi import check_spec
 from .served import check_png, check_size
 
@@ -78,6 +80,8 @@ def _check(settings: Settings, report: Report) -> None:
         report.findings += check_size("openapi", spec_bytes(rendered_spec)[0])
         report.findings += check_spec(rendered_spec, root, spec_data)
         report.findings += check_actions(rendered_spec)
+        if settings.mcp:  # PLUGIN_MCP=off: no /mcp, so nothing for MCP clients to reject
+            report.findings += check_mcp(rendered_spec, report.findings)
 
 
 def check_root(settings: Settings) -> Report:

@@ -2,7 +2,7 @@
 each call run through the app's own routes as the authenticated caller.
 
 For other parts of the app: :func:`mount_mcp` (the ASGI layer), :func:`build_tools` (the
-console lists ``build_tools(spec).listing``) and :func:`tool_problems` (``check``).
+console lists ``build_tools(spec).listing``; ``check`` reports ``build_tools(spec).issues``).
 """
 
 from __future__ import annotations
@@ -11,10 +11,17 @@ from ..asgi import ASGIApp
 from ..auth import Authenticator
 from ..config import Settings
 from ..plugin_files import PluginFiles
-from .endpoint import MCP_PATH, MCPEndpoint
-from .tools import Tool, ToolSet, build_tools, tool_problems
+from .endpoint import MCP_PATH, RESOURCE_METADATA_PATH, MCPEndpoint
+from .tools import Tool, ToolSet, build_tools
 
-__all__ = ["MCP_PATH", "Tool", "ToolSet", "build_tools", "mount_mcp", "tool_problems"]
+__all__ = [
+    "MCP_PATH",
+    "RESOURCE_METADATA_PATH",
+    "Tool",
+    "ToolSet",
+    "build_tools",
+    "mount_mcp",
+]
 
 
 def mount_mcp(

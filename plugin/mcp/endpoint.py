@@ -2,9 +2,10 @@
 
 Each POST is handled on its own (no session state), in this order: the browser ``Origin`` and
 the ``Host`` (DNS rebinding: 403), the caller's credentials through the app's own
-authenticator (the same 401 as the API), the body (size cap, JSON-RPC shape), the protocol era
-and its header rules, then the method. Answers are single JSON objects; GET and DELETE (the
-optional SSE stream and session end) are 405.
+authenticator (the same 401 as the API; in ``oauth`` mode the token must also have been minted
+for this endpoint, and the 401 points to the protected resource metadata), the body (size cap,
+JSON-RPC shape), the protocol era and its header rules, then the method. Answers are single
+JSON objects; GET and DELETE (the optional SSE stream and session end) are 405.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from werkzeug.datastructures import Headers
 from ..asgi import ASGIApp, Receive, Scope, Send, header, send_response
 from ..auth import Authenticator
 from ..config import Settings
-from ..errors import APIError, envelope
+from ..errors import APIError, Unauthorized, envelope
 from ..live_file import FileProblem
 from ..plugin_files import PluginFiles
 from ..public_url import LOOPBACK_HOSTS, public_base_url
@@ -44,15 +45,23 @@ from .protocol import (
 )
 from .tools import ToolSet
 
-__all__ = ["MCP_PATH", "MCPEndpoint"]
+__all__ = ["MCP_PATH", "RESOURCE_METADATA_PATH", "MCPEndpoint"]
 
 MCP_PATH = "/mcp"
+# RFC 9728 section 3.1: the metadata of the resource ``<base>/mcp``.
+RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource" + MCP_PATH
 JSON = b"application/json"
 NO_STORE = (b"cache-control", b"no-store")
 
 
 class _TooLarge(Exception):
     pass
+
+
+class InvalidToken(Unauthorized):
+    """RFC 6750 section 3.1: a token that is expired, revoked or for another audience."""
+
+    error = "invalid_token"
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:
@@ -144,7 +153,7 @@ class MCPEndpoint:
             return
         headers = Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]])
         try:
-            await self._authenticator.authenticate(headers)
+            await self._authenticate(scope, headers)
         except APIError as error:
             extra = [(k.lower().encode(), v.encode("latin-1")) for k, v in error.headers.items()]
             await send_response(
@@ -163,6 +172,31 @@ class MCPEndpoint:
             await _send_error(send, RPCError(INVALID_REQUEST, too_large, http_status=413))
             return
         await self._handle(scope, send, headers, body)
+
+    async def _authenticate(self, scope: Scope, headers: Headers) -> None:
+        """The API's own check; in ``oauth`` mode, an MCP resource server's (RFC 9728 section
+        5.1, RFC 8707): the token must be for ``<base>/mcp``, a token without an audience (the
+        plugin flow's, for the API) or for another resource is refused, and every 401 names
+        the metadata that tells a client where to get the right token."""
+        if self._settings.auth != "oauth":
+            await self._authenticator.authenticate(headers)
+            return
+        base_url = public_base_url(self._settings, scope)
+        challenge = f'Bearer resource_metadata="{base_url}{RESOURCE_METADATA_PATH}"'
+        try:
+            identity = await self._authenticator.authenticate(headers)
+        except Unauthorized as error:
+            if "error=" not in error.headers.get("WWW-Authenticate", ""):  # no token at all
+                raise Unauthorized(error.description, {"WWW-Authenticate": challenge}) from None
+            identity = None
+        if identity is None or identity.audience != f"{base_url}{MCP_PATH}":
+            description = (
+                "The access token is invalid, expired, revoked or not issued for this MCP "
+                "server (its resource)."
+            )
+            raise InvalidToken(
+                description, {"WWW-Authenticate": f'{challenge}, error="invalid_token"'}
+            )
 
     async def _handle(self, scope: Scope, send: Send, headers: Headers, body: bytes) -> None:
         request_id = None

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import jsonschema_rs
@@ -23,7 +23,7 @@ import jsonschema_rs
 from ..documents import PLACEHOLDER
 from .schemas import json_schema, resolve
 
-__all__ = ["Argument", "Tool", "ToolSet", "build_tools", "tool_problems"]
+__all__ = ["Argument", "Tool", "ToolProblem", "ToolSet", "build_tools"]
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9_.-]")
@@ -69,11 +69,39 @@ class Tool:
         return sorted(found)
 
 
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolProblem:
+    """One problem with the tool of one operation, precise enough for a linter finding.
+
+    ``field`` is where in the operation it lies ("" for the operation itself); ``severity`` is
+    ``error`` for what an MCP client or the model cannot work with at all, ``warning`` for what
+    only makes the tool harder to use.
+    """
+
+    severity: Severity
+    method: str
+    path: str
+    field: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.method.upper()} {self.path}: {self.message}"
+
+
 @dataclass(frozen=True)
 class ToolSet:
     tools: dict[str, Tool]
-    problems: tuple[str, ...]
+    issues: tuple[ToolProblem, ...]
     base_path: str
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """The issues one line each, as a log or a test reads them."""
+        return tuple(map(str, self.issues))
 
     @property
     def listing(self) -> list[dict[str, Any]]:
@@ -106,14 +134,14 @@ def _parameters(
     return list(merged.values())
 
 
-def _json_content(spec: dict[str, Any], holder: Any) -> Any:
-    """The schema of the JSON media type in a requestBody or response, or None."""
+def _json_content(spec: dict[str, Any], holder: Any) -> tuple[str, Any] | None:
+    """(media type, schema) of the JSON media type in a requestBody or response, or None."""
     holder = resolve(spec, holder)
     if not isinstance(holder, dict):
         return None
     for media, content in (holder.get("content") or {}).items():
         if JSON_MEDIA.match(media.split(";")[0].strip()) and isinstance(content, dict):
-            return content.get("schema", {})
+            return str(media), content.get("schema", {})
     return None
 
 
@@ -132,13 +160,27 @@ def _unique(name: str, taken: set[str], suffix: str) -> str:
     return candidate
 
 
+Where = tuple[str, str]  # (method, path) of the operation being built
+
+
 class _Builder:
     def __init__(self, spec: dict[str, Any]) -> None:
         self.spec = spec
-        self.problems: list[str] = []
+        self.problems: list[ToolProblem] = []
+
+    def problem(
+        self, where: Where, field: str, message: str, fix: str, *, severity: Severity = "warning"
+    ) -> None:
+        self.problems.append(ToolProblem(severity, *where, field, message, fix))
 
     def header(
-        self, where: str, name: str, raw: Any, schema: dict[str, Any], taken: dict[str, str]
+        self,
+        where: Where,
+        field: str,
+        name: str,
+        raw: Any,
+        schema: dict[str, Any],
+        taken: dict[str, str],
     ) -> dict[str, Any]:
         """``schema`` with the ``x-mcp-header`` of its OpenAPI source, if that one is valid."""
         raw = resolve(self.spec, raw)
@@ -156,11 +198,16 @@ class _Builder:
         else:
             taken[suffix.lower()] = name
             return {**schema, "x-mcp-header": suffix}
-        self.problems.append(f"{where}: x-mcp-header {suffix!r} of {name!r} {reason}; ignored")
+        self.problem(
+            where,
+            f"{field}.x-mcp-header",
+            f"x-mcp-header {suffix!r} of {name!r} {reason}; ignored",
+            "use a header name of its own (letters, digits, -) on a string, integer or boolean",
+        )
         return schema
 
     def input(
-        self, where: str, operation: dict[str, Any], shared: list[Any]
+        self, where: Where, operation: dict[str, Any], shared: list[Any]
     ) -> tuple[dict[str, Any], tuple[Argument, ...], bool]:
         properties: dict[str, Any] = {}
         required: list[str] = []
@@ -169,24 +216,32 @@ class _Builder:
         headers: dict[str, str] = {}
         for parameter in _parameters(self.spec, shared, operation):
             location = parameter["in"]
+            field = f"parameters.{parameter['name']}"
             if location not in ("path", "query"):
                 if parameter.get("required"):
-                    self.problems.append(
-                        f"{where}: required {location} parameter {parameter['name']!r} "
-                        "cannot be set by an MCP client"
+                    self.problem(
+                        where,
+                        field,
+                        f"required {location} parameter {parameter['name']!r} "
+                        "cannot be set by an MCP client",
+                        "make it optional, or take it as a query parameter",
+                        severity="error",
                     )
                 continue
             name = _unique(str(parameter["name"]), taken, f"_{location}")
             schema = json_schema(self.spec, parameter.get("schema", {}))
-            schema = self.header(where, name, parameter.get("schema"), schema, headers)
+            schema = self.header(
+                where, f"{field}.schema", name, parameter.get("schema"), schema, headers
+            )
             properties[name] = _with_description(schema, parameter.get("description"))
             if location == "path" or parameter.get("required"):
                 required.append(name)
             arguments.append(Argument(name, location, str(parameter["name"])))
         body = resolve(self.spec, operation.get("requestBody"))
-        raw_schema = _json_content(self.spec, body)
-        has_body = raw_schema is not None
-        if has_body:
+        content = _json_content(self.spec, body)
+        if content is not None:
+            media, raw_schema = content
+            field = f"requestBody.content.{media}.schema"
             body_required = bool(body.get("required"))
             schema = json_schema(self.spec, raw_schema)
             fields = schema.get("properties")
@@ -195,14 +250,19 @@ class _Builder:
                 sources = (resolve(self.spec, raw_schema) or {}).get("properties") or {}
                 for key, item in fields.items():
                     name = _unique(key, taken, "_body")
-                    properties[name] = self.header(where, name, sources.get(key), item, headers)
+                    properties[name] = self.header(
+                        where, f"{field}.properties.{key}", name, sources.get(key), item, headers
+                    )
                     if body_required and key in wanted:
                         required.append(name)
                     arguments.append(Argument(name, "body", key))
             else:
                 if schema.get("type") == "object":
-                    self.problems.append(
-                        f"{where}: the request body is an object without properties"
+                    self.problem(
+                        where,
+                        field,
+                        "the request body is an object without properties",
+                        "list the fields under properties, so the model knows what to send",
                     )
                 name = _unique("body", taken, "_body")
                 properties[name] = _with_description(schema, body.get("description"))
@@ -212,27 +272,28 @@ class _Builder:
         input_schema: dict[str, Any] = {"type": "object", "properties": properties}
         if required:
             input_schema["required"] = required
-        return input_schema, tuple(arguments), has_body
+        return input_schema, tuple(arguments), content is not None
 
-    def output(self, where: str, operation: dict[str, Any]) -> dict[str, Any] | None:
+    def output(self, where: Where, operation: dict[str, Any]) -> dict[str, Any] | None:
         responses = operation.get("responses") or {}
         for status, response in sorted((str(code), value) for code, value in responses.items()):
             if status.startswith("2"):
-                raw = _json_content(self.spec, response)
-                schema = json_schema(self.spec, raw) if raw is not None else {}
-                if schema.get("type") != "object":
+                content = _json_content(self.spec, response)
+                schema = json_schema(self.spec, content[1]) if content is not None else {}
+                if content is None or schema.get("type") != "object":
                     return None
                 if not schema.get("properties"):
-                    self.problems.append(
-                        f"{where}: the {status} answer is an object without properties"
+                    self.problem(
+                        where,
+                        f"responses.{status}.content.{content[0]}.schema",
+                        f"the {status} answer is an object without properties",
+                        "list its fields under properties, so clients can read structuredContent",
                     )
                 return schema
         return None
 
 
-def _description(
-    where: str, operation: dict[str, Any], extension: dict[str, Any]
-) -> tuple[str, bool]:
+def _description(operation: dict[str, Any], extension: dict[str, Any]) -> tuple[str, bool]:
     if isinstance(extension.get("description"), str) and extension["description"].strip():
         return extension["description"].strip(), True
     parts = [
@@ -267,41 +328,79 @@ def _base_path(spec: dict[str, Any]) -> str:
     return urlsplit(url).path.rstrip("/") if "://" in url else url.rstrip("/")
 
 
+def _name(
+    builder: _Builder,
+    where: Where,
+    operation: dict[str, Any],
+    extension: dict[str, Any],
+    tools: dict[str, Tool],
+) -> str:
+    """The tool's name: ``x-mcp.name``, else the operationId, made valid and unique."""
+    field = "x-mcp.name" if extension.get("name") else "operationId"
+    wanted = str(extension.get("name") or operation.get("operationId") or "")
+    if not wanted:
+        wanted = f"{where[0]}_{where[1]}"
+        builder.problem(
+            where,
+            field,
+            f"no operationId; the tool is named {wanted!r}",
+            "add an operationId such as getTodos",
+            severity="error",
+        )
+    name = NAME_CHARACTERS.sub("_", wanted).strip("_")[:MAX_NAME] or where[0]
+    if name != wanted and (extension.get("name") or operation.get("operationId")):
+        builder.problem(
+            where,
+            field,
+            f"{wanted!r} is not a valid MCP tool name ([A-Za-z0-9_.-], at most {MAX_NAME}); "
+            f"it is served as {name!r}",
+            f"rename it {name!r} (or set x-mcp: {{name: ...}})",
+            severity="error",
+        )
+    if name in tools:
+        number = 2
+        while f"{name[: MAX_NAME - 4]}_{number}" in tools:
+            number += 1
+        unique = f"{name[: MAX_NAME - 4]}_{number}"
+        builder.problem(
+            where,
+            field,
+            f"tool name {name!r} is taken by {tools[name].method} {tools[name].path}; "
+            f"served as {unique!r}",
+            "give each tool its own name (x-mcp: {name: ...} renames only the tool)",
+            severity="error",
+        )
+        name = unique
+    return name
+
+
 def build_tools(spec: dict[str, Any]) -> ToolSet:
     """Every tool the spec defines, with the problems found on the way."""
     builder = _Builder(spec)
     tools: dict[str, Tool] = {}
     for path, method, operation, shared in _operations(spec):
-        where = f"{method.upper()} {path}"
+        where = (method, path)
         extension = operation.get("x-mcp") or {}
         if not isinstance(extension, dict):
-            builder.problems.append(
-                f"{where}: x-mcp must be a mapping (name, description, exclude)"
+            builder.problem(
+                where,
+                "x-mcp",
+                "x-mcp must be a mapping (name, description, exclude); ignored",
+                "write x-mcp: {name: ..., description: ...} or x-mcp: {exclude: true}",
             )
             extension = {}
         if extension.get("exclude") is True:
             continue
-        wanted = str(extension.get("name") or operation.get("operationId") or "")
-        if not wanted:
-            wanted = f"{method}_{path}"
-            builder.problems.append(f"{where}: no operationId; the tool is named {wanted!r}")
-        name = NAME_CHARACTERS.sub("_", wanted).strip("_")[:MAX_NAME] or method
-        if name != wanted and (extension.get("name") or operation.get("operationId")):
-            builder.problems.append(
-                f"{where}: {wanted!r} is not a valid MCP tool name ([A-Za-z0-9_.-], at most "
-                f"{MAX_NAME}); it is served as {name!r}"
-            )
-        if name in tools:
-            number = 2
-            while f"{name[: MAX_NAME - 4]}_{number}" in tools:
-                number += 1
-            unique = f"{name[: MAX_NAME - 4]}_{number}"
-            builder.problems.append(f"{where}: tool name {name!r} is taken; served as {unique!r}")
-            name = unique
-        description, described = _description(where, operation, extension)
+        name = _name(builder, where, operation, extension, tools)
+        description, described = _description(operation, extension)
         if not described:
             description = f"{method.upper()} {path}"
-            builder.problems.append(f"{where}: no summary or description for the model")
+            builder.problem(
+                where,
+                "",
+                "no summary or description for the model",
+                "add a summary saying what the operation does (or x-mcp: {description: ...})",
+            )
         input_schema, arguments, has_body = builder.input(where, operation, shared)
         definition: dict[str, Any] = {
             "name": name,
@@ -317,7 +416,13 @@ def build_tools(spec: dict[str, Any]) -> ToolSet:
         except ValueError as error:
             validator = None
             reason = str(error).splitlines()[0]
-            builder.problems.append(f"{where}: the input schema is not valid JSON Schema: {reason}")
+            builder.problem(
+                where,
+                "parameters",
+                f"the input schema is not valid JSON Schema: {reason}",
+                "correct the parameter or body schema; until then arguments are not checked",
+                severity="error",
+            )
         tools[name] = Tool(
             name=name,
             method=method.upper(),
@@ -333,8 +438,3 @@ def build_tools(spec: dict[str, Any]) -> ToolSet:
             validator=validator,
         )
     return ToolSet(tools, tuple(builder.problems), _base_path(spec))
-
-
-def tool_problems(spec: dict[str, Any]) -> list[str]:
-    """What an MCP client would reject or a model could not use, one line each."""
-    return list(build_tools(spec).problems)

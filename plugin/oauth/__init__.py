@@ -2,7 +2,9 @@
 
 One module per RFC it speaks: ``rfc6749_authorize`` (the sign-in page), ``rfc6749_token``,
 ``rfc6749_errors``, ``rfc7636`` (PKCE), ``rfc7009`` (revocation), ``rfc8414`` (metadata); the
-decisions themselves live in ``server``, apart from HTTP.
+decisions themselves live in ``server``, apart from HTTP. With MCP on, it is also ``/mcp``'s
+authorization server: ``rfc9728`` (protected resource metadata), ``rfc7591`` (dynamic client
+registration), ``rfc8707`` (token audiences); RFC 9207's ``iss`` is in ``rfc6749_authorize``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from quart import Quart
 from ..auth import Clock
 from ..config import Settings
 from ..storage import Store
-from . import rfc6749_authorize, rfc6749_token, rfc7009, rfc8414
+from . import rfc6749_authorize, rfc6749_token, rfc7009, rfc7591, rfc8414, rfc9728
 from .server import EXTENSION, AuthorizationServer
 
 __all__ = ["AuthorizationServer", "OAUTH_PAGE_PREFIXES", "install_oauth"]
@@ -30,3 +32,6 @@ def install_oauth(app: Quart, settings: Settings, store: Callable[[], Store], cl
     app.extensions[EXTENSION] = AuthorizationServer(settings, store, clock)
     for module in (rfc6749_authorize, rfc6749_token, rfc7009, rfc8414):
         app.register_blueprint(module.blueprint)
+    if settings.mcp:
+        for mcp_module in (rfc9728, rfc7591):
+            app.register_blueprint(mcp_module.blueprint)

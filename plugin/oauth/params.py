@@ -14,9 +14,12 @@ from urllib.parse import parse_qsl
 from quart import request
 from werkzeug.datastructures import MultiDict
 
+from ..asgi import Scope
+from ..config import Settings
+from ..public_url import public_base_url
 from .rfc6749_errors import InvalidRequest
 
-__all__ = ["body_params", "single_valued"]
+__all__ = ["body_params", "request_base_url", "single_valued"]
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -53,3 +56,8 @@ async def body_params() -> dict[str, str]:
             raise InvalidRequest("The form body is not UTF-8.") from None
         return single_valued(pairs)
     raise InvalidRequest(f"The body must be {FORM} or application/json.")
+
+
+def request_base_url(settings: Settings) -> str | None:
+    """This request's public base URL: the issuer and the root of every resource identifier."""
+    return public_base_url(settings, cast(Scope, request.scope))

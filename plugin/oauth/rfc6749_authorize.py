@@ -6,6 +6,10 @@ the same URL with the request's parameters, a CSRF token and the user's name and
 Errors follow section 4.1.2.1: while the client or its redirect URI is in doubt the user sees an
 error page and is never redirected (an open redirector would hand codes to an attacker); once
 both are known good, every other error goes back to the client with ``error`` and ``state``.
+Every redirect, code or error, also carries ``iss`` (RFC 9207), so a client talking to several
+authorization servers can tell which one answered (mix-up attacks). Public and self-registered
+clients must send a PKCE challenge; an RFC 8707 ``resource`` is checked here and kept with the
+code.
 
 CSRF: a double-submit token, set as a ``SameSite=Strict`` cookie with the page and echoed in a
 hidden field; a cross-site POST carries neither. The page may not be framed (clickjacking), is
@@ -32,7 +36,7 @@ from ..auth.passwords import dummy_hash, verify_password
 from ..errors import APIError
 from ..public_url import client_address
 from ..storage.records import OAuthClient
-from .params import query_pairs
+from .params import query_pairs, request_base_url
 from .redirect_uris import allowed_redirect_uri
 from .rfc6749_errors import (
     AccessDenied,
@@ -42,7 +46,8 @@ from .rfc6749_errors import (
     UnsupportedResponseType,
 )
 from .rfc7636 import CHALLENGE
-from .server import current_server
+from .rfc8707 import InvalidTarget, resource_indicator
+from .server import current_server, needs_pkce
 from .signin_limits import check_signin_allowed, record_signin_failure, subjects
 
 __all__ = ["blueprint"]
@@ -61,6 +66,7 @@ CARRIED = (
     "state",
     "code_challenge",
     "code_challenge_method",
+    "resource",
 )
 MAX_FIELD = 2048
 
@@ -89,6 +95,7 @@ class AuthorizationRequest:
     state: str | None
     scope: str
     code_challenge: str | None
+    resource: str | None
     carried: dict[str, str]
 
     def fail(self, error: OAuthError) -> RedirectError:
@@ -149,12 +156,21 @@ async def _validate(pairs: list[tuple[str, str]]) -> AuthorizationRequest:
             raise fail(InvalidRequest("Only code_challenge_method=S256 is supported."))
         if not CHALLENGE.fullmatch(challenge):
             raise fail(InvalidRequest("The code_challenge is not an S256 challenge."))
+    elif needs_pkce(client):
+        raise fail(InvalidRequest("This client must use PKCE: send an S256 code_challenge."))
+    try:
+        resource = resource_indicator(request_base_url(server.settings), single.get("resource"))
+    except InvalidTarget as error:
+        raise fail(error) from None
     carried = {name: single[name] for name in CARRIED if name in single}
-    return AuthorizationRequest(client, redirect_uri, state, scope, challenge, carried)
+    return AuthorizationRequest(client, redirect_uri, state, scope, challenge, resource, carried)
 
 
 def _redirect(redirect_uri: str, params: dict[str, str]) -> Response:
-    """303 to the client's URI, keeping its own query (RFC 6749 section 3.1.2)."""
+    """303 to the client's URI, keeping its own query (RFC 6749 section 3.1.2), with ``iss``."""
+    issuer = request_base_url(current_server().settings)
+    if issuer is not None:
+        params = {**params, "iss": issuer}
     separator = "&" if urlsplit(redirect_uri).query else ("" if redirect_uri.endswith("?") else "?")
     location = redirect_uri + separator + urlencode(params)
     return Response(b"", status=303, headers={"Location": location, "Cache-Control": "no-store"})
@@ -279,6 +295,7 @@ async def authorize_submit() -> Response:
         authorization.redirect_uri,
         authorization.scope,
         authorization.code_challenge,
+        authorization.resource,
     )
     params = {"code": code}
     if authorization.state is not None:

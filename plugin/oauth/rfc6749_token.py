@@ -2,7 +2,8 @@
 
 Client credentials come in the body or an HTTP Basic header, which are GPT Actions' two "token
 exchange methods"; the body is JSON or a form, which are the plugin manifest's two
-``authorization_content_type`` values. Every answer, error or not, carries ``no-store``.
+``authorization_content_type`` values. A public client sends only its ``client_id``. An RFC 8707
+``resource`` may repeat the authorization request's. Every answer carries ``no-store``.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import json
 from quart import Blueprint, Response, request
 
 from ..auth import public
-from .params import body_params
+from .params import body_params, request_base_url
 from .rfc6749_errors import NO_STORE, InvalidRequest, UnsupportedGrantType
+from .rfc8707 import resource_indicator
 from .server import current_server
 
 __all__ = ["blueprint"]
@@ -35,16 +37,18 @@ async def token() -> Response:
     server = current_server()
     client = await server.client_from_headers_or_body(request.headers, params)
     grant_type = _required(params, "grant_type")
+    resource = resource_indicator(request_base_url(server.settings), params.get("resource"))
     if grant_type == "authorization_code":
         answer = await server.exchange_code(
             client,
             _required(params, "code"),
             _required(params, "redirect_uri"),
             params.get("code_verifier"),
+            resource,
         )
     elif grant_type == "refresh_token":
         answer = await server.refresh(
-            client, _required(params, "refresh_token"), params.get("scope")
+            client, _required(params, "refresh_token"), params.get("scope"), resource
         )
     else:
         raise UnsupportedGrantType(f"The grant type {grant_type!r} is not supported.")

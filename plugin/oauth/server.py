@@ -8,6 +8,11 @@ Tokens form families (RFC 9700 section 4.14.2): every token issued from one code
 grant. A refresh token is single use; presenting a rotated one again means it was stolen (or
 the client lost a response), so the whole grant is revoked and the client must sign in again.
 Replaying a used code revokes its grant too (RFC 6749 section 4.1.2).
+
+A grant carries the audience (RFC 8707 ``resource``) its tokens were minted for; it is fixed
+when the code is issued (or, at the latest, when the code is exchanged) and never changes after.
+Public clients (RFC 7591 ``none``) identify themselves by ``client_id`` alone; PKCE, required
+of them at the authorization endpoint, is what ties the code to the client that asked for it.
 """
 
 from __future__ import annotations
@@ -29,8 +34,9 @@ from ..storage import Store
 from ..storage.records import AuthorizationCode, Grant, IssuedToken, OAuthClient
 from .rfc6749_errors import InvalidClient, InvalidGrant, InvalidRequest, InvalidScope
 from .rfc7636 import verify_s256
+from .rfc8707 import InvalidTarget
 
-__all__ = ["EXTENSION", "AuthorizationServer", "TokenAnswer", "current_server"]
+__all__ = ["EXTENSION", "AuthorizationServer", "TokenAnswer", "current_server", "needs_pkce"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,10 @@ class AuthorizationServer:
             return await self._client(basic_id, basic_secret, challenge=True)
         client_id = params.get("client_id")
         secret = params.get("client_secret")
+        if client_id and secret is None:
+            client = await self.store.get_oauth_client(client_id)
+            if client is not None and client.public:
+                return client
         if not client_id or secret is None:
             raise InvalidClient("Client authentication is required.")
         return await self._client(client_id, secret, challenge=False)
@@ -110,6 +120,7 @@ class AuthorizationServer:
         redirect_uri: str,
         scope: str,
         code_challenge: str | None,
+        resource: str | None = None,
     ) -> str:
         code = new_secret()
         now = self.now()
@@ -122,15 +133,21 @@ class AuthorizationServer:
                 scope=scope,
                 code_challenge=code_challenge,
                 expires_at=now + self.settings.oauth_code_ttl,
+                resource=resource,
             ),
             now,
         )
         return code
 
     async def exchange_code(
-        self, client: OAuthClient, code: str, redirect_uri: str, verifier: str | None
+        self,
+        client: OAuthClient,
+        code: str,
+        redirect_uri: str,
+        verifier: str | None,
+        resource: str | None = None,
     ) -> TokenAnswer:
-        """RFC 6749 section 4.1.3, with RFC 7636 section 4.6."""
+        """RFC 6749 section 4.1.3, with RFC 7636 section 4.6 and RFC 8707 section 2.2."""
         code_hash = digest(code)
         stored = await self.store.get_authorization_code(code_hash)
         if stored is None or stored.client_id != client.client_id:
@@ -147,12 +164,17 @@ class AuthorizationServer:
                 raise InvalidGrant("The code_verifier does not match the code_challenge.")
         elif verifier is not None:
             raise InvalidGrant("A code_verifier was sent for a code issued without PKCE.")
+        elif needs_pkce(client):
+            raise InvalidGrant("This client must use PKCE.")
+        if stored.resource is not None and resource not in (None, stored.resource):
+            raise InvalidTarget("The resource differs from the authorization request's.")
         grant = Grant(
             id=new_id(),
             client_id=client.client_id,
             user=stored.user,
             scope=stored.scope,
             created_at=self.now(),
+            resource=stored.resource or resource,
         )
         answer, tokens = self._new_tokens(stored.scope)
         if not await self.store.redeem_authorization_code(code_hash, grant, tokens):
@@ -176,7 +198,11 @@ class AuthorizationServer:
         return answer, tokens
 
     async def refresh(
-        self, client: OAuthClient, refresh_token: str, scope: str | None
+        self,
+        client: OAuthClient,
+        refresh_token: str,
+        scope: str | None,
+        resource: str | None = None,
     ) -> TokenAnswer:
         """RFC 6749 section 6, with rotation and replay detection."""
         token_hash = digest(refresh_token)
@@ -188,6 +214,8 @@ class AuthorizationServer:
             raise InvalidGrant("The refresh token was already used; the grant is revoked.")
         if stored.expires_at <= self.now():
             raise InvalidGrant("The refresh token has expired.")
+        if resource is not None and resource != stored.grant.resource:
+            raise InvalidTarget("The resource differs from the grant's.")
         granted = stored.grant.scope.split()
         if scope is not None:
             wanted = self.granted_scope(scope)
@@ -211,6 +239,12 @@ class AuthorizationServer:
             await self.store.revoke_grant(stored.grant.id)
         else:
             await self.store.revoke_token(stored.token_hash)
+
+
+def needs_pkce(client: OAuthClient) -> bool:
+    """Public clients and self-registered (MCP) clients must use PKCE; the plugin flow's
+    pre-registered confidential clients may not (ChatGPT sends no challenge)."""
+    return client.public or client.dynamic
 
 
 def _basic_credentials(headers: Headers) -> tuple[str, str] | None:

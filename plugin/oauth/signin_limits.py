@@ -2,6 +2,8 @@
 
 Failures are counted in the database over a sliding window, so the limit holds across worker
 processes and restarts. Only failures count: a user who signs in correctly is never slowed.
+Dynamic client registrations (RFC 7591) are limited per address the same way, in the same
+table and window (their subjects start with ``registration:``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,11 @@ def subjects(server: AuthorizationServer, account: str, address: str) -> list[tu
     ]
 
 
-async def check_signin_allowed(server: AuthorizationServer, limited: list[tuple[str, int]]) -> None:
+async def check_signin_allowed(
+    server: AuthorizationServer,
+    limited: list[tuple[str, int]],
+    counted: str = "failed sign-ins",
+) -> None:
     """Raise :class:`TooManyAttempts` with ``Retry-After`` if any subject is over its limit."""
     now, window = server.now(), server.settings.signin_window
     for subject, limit in limited:
@@ -33,7 +39,7 @@ async def check_signin_allowed(server: AuthorizationServer, limited: list[tuple[
         if count >= limit and oldest is not None:
             retry_after = max(1, oldest + window - now)
             raise TooManyAttempts(
-                f"Too many failed sign-ins; try again in {retry_after} seconds.",
+                f"Too many {counted}; try again in {retry_after} seconds.",
                 headers={"Retry-After": str(retry_after)},
             )
 

@@ -82,6 +82,18 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             "CREATE INDEX signin_failures_subject ON signin_failures (subject, failed_at)",
         ),
     ),
+    (
+        # MCP authorization: redirect presets and dynamically registered (possibly public)
+        # clients; the RFC 8707 resource (token audience) on codes and grants.
+        3,
+        (
+            "ALTER TABLE oauth_clients ADD COLUMN redirect_presets TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE oauth_clients ADD COLUMN is_public INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE oauth_clients ADD COLUMN dynamic INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE oauth_codes ADD COLUMN resource TEXT",
+            "ALTER TABLE oauth_grants ADD COLUMN resource TEXT",
+        ),
+    ),
 )
 
 

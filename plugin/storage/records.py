@@ -45,6 +45,12 @@ class OAuthClient:
     redirect_uris: tuple[str, ...]
     chatgpt_callback: bool
     created_at: int
+    # Added by schema version 3 (MCP): patterns of known MCP callbacks this client may use
+    # (``chatgpt-connector``, ``claude``); a public client (RFC 7591 ``none``) has no usable
+    # secret and must use PKCE, as must a client that registered itself.
+    redirect_presets: tuple[str, ...] = ()
+    public: bool = False
+    dynamic: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +65,7 @@ class AuthorizationCode:
     code_challenge: str | None
     expires_at: int
     grant_id: str | None = None
+    resource: str | None = None  # RFC 8707: the audience the tokens will be bound to
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +77,7 @@ class Grant:
     user: str
     scope: str
     created_at: int
+    resource: str | None = None  # RFC 8707 audience; None for the plugin flow (the API)
 
 
 @dataclass(frozen=True, slots=True)

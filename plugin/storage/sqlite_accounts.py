@@ -29,9 +29,13 @@ __all__ = ["SQLiteAccounts"]
 # Write operations run on the writer's thread, a whole batch in one hop (see sqlite.py).
 Operation = Callable[[sqlite3.Connection], Any]
 KEY_COLUMNS = "id, user_name, prefix, created_at, revoked_at"
-CLIENT_COLUMNS = "client_id, secret_hash, redirect_uris, chatgpt_callback, created_at"
+CLIENT_COLUMNS = (
+    "client_id, secret_hash, redirect_uris, chatgpt_callback, created_at, "
+    "redirect_presets, is_public, dynamic"
+)
 CODE_COLUMNS = (
-    "code_hash, client_id, user_name, redirect_uri, scope, code_challenge, expires_at, grant_id"
+    "code_hash, client_id, user_name, redirect_uri, scope, code_challenge, expires_at, grant_id, "
+    "resource"
 )
 # Used codes are kept this long past expiry so a replay is recognised and its grant revoked.
 CODE_MEMORY = 24 * 3600
@@ -58,6 +62,9 @@ def _client(row: Any) -> OAuthClient:
         redirect_uris=tuple(row[2].split()),
         chatgpt_callback=bool(row[3]),
         created_at=row[4],
+        redirect_presets=tuple(row[5].split()),
+        public=bool(row[6]),
+        dynamic=bool(row[7]),
     )
 
 
@@ -162,7 +169,7 @@ class SQLiteAccounts:
     async def add_oauth_client(self, client: OAuthClient) -> bool:
         return bool(
             await self._write(
-                f"""INSERT INTO oauth_clients ({CLIENT_COLUMNS}) VALUES (?, ?, ?, ?, ?)
+                f"""INSERT INTO oauth_clients ({CLIENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (client_id) DO NOTHING RETURNING client_id""",
                 (
                     client.client_id,
@@ -170,6 +177,9 @@ class SQLiteAccounts:
                     " ".join(client.redirect_uris),
                     int(client.chatgpt_callback),
                     client.created_at,
+                    " ".join(client.redirect_presets),
+                    int(client.public),
+                    int(client.dynamic),
                 ),
             )
         )
@@ -197,7 +207,7 @@ class SQLiteAccounts:
         def insert(connection: sqlite3.Connection) -> None:
             connection.execute("DELETE FROM oauth_codes WHERE expires_at < ?", (now - CODE_MEMORY,))
             connection.execute(
-                f"INSERT INTO oauth_codes ({CODE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+                f"INSERT INTO oauth_codes ({CODE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
                 (
                     code.code_hash,
                     code.client_id,
@@ -206,6 +216,7 @@ class SQLiteAccounts:
                     code.scope,
                     code.code_challenge,
                     code.expires_at,
+                    code.resource,
                 ),
             )
 
@@ -230,9 +241,16 @@ class SQLiteAccounts:
             if not claimed:
                 return False
             connection.execute(
-                """INSERT INTO oauth_grants (id, client_id, user_name, scope, created_at)
-                VALUES (?, ?, ?, ?, ?)""",
-                (grant.id, grant.client_id, grant.user, grant.scope, grant.created_at),
+                """INSERT INTO oauth_grants (id, client_id, user_name, scope, created_at, resource)
+                VALUES (?, ?, ?, ?, ?, ?)""",
+                (
+                    grant.id,
+                    grant.client_id,
+                    grant.user,
+                    grant.scope,
+                    grant.created_at,
+                    grant.resource,
+                ),
             )
             _insert_tokens(connection, grant.id, tokens)
             return True
@@ -243,7 +261,7 @@ class SQLiteAccounts:
     async def get_token(self, token_hash: str) -> StoredToken | None:
         rows = await self._rows(
             """SELECT t.token_hash, t.kind, t.expires_at, t.rotated,
-                g.id, g.client_id, g.user_name, g.scope, g.created_at
+                g.id, g.client_id, g.user_name, g.scope, g.created_at, g.resource
             FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id
             WHERE t.token_hash = ?""",
             (token_hash,),
@@ -256,7 +274,7 @@ class SQLiteAccounts:
             kind=row[1],
             expires_at=row[2],
             rotated=bool(row[3]),
-            grant=Grant(*row[4:9]),
+            grant=Grant(*row[4:10]),
         )
 
     async def rotate_refresh_token(

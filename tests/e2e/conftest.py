@@ -1,5 +1,6 @@
-"""What the browser tests share: Debian's Chromium driven by Playwright (never a browser that
-Playwright downloads; ``make test`` installs the package), and the screenshot folder."""
+"""What the end-to-end tests share: real servers for a whole session (each starts in about a
+second), and Debian's Chromium driven by Playwright (never a browser that Playwright downloads;
+``make test`` installs the package) with the screenshot folder."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.servers import REPO
+from tests.conftest import SERVICE_TOKEN
+from tests.servers import REPO, LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -38,3 +40,39 @@ def artifacts() -> Path:
     folder = REPO / "test-artifacts"
     folder.mkdir(exist_ok=True)
     return folder
+
+
+PUBLIC_URL = "https://plugin.example.com"
+VERIFICATION_TOKEN = "verification-token-from-chatgpt"
+
+
+def shared_server(folder: Path, env: dict[str, str]) -> Iterator[LiveServer]:
+    server = LiveServer(
+        {"PLUGIN_DATABASE": str(folder / "plugin.sqlite3"), **env},
+        log_path=folder / "server.log",
+    )
+    with server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def open_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Auth none, no public URL: what ``make run`` starts."""
+    yield from shared_server(tmp_path_factory.mktemp("open"), {})
+
+
+@pytest.fixture(scope="session")
+def secured_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """service_http (bearer) behind a public URL, as deployed."""
+    yield from shared_server(
+        tmp_path_factory.mktemp("secured"),
+        {
+            "PLUGIN_AUTH": "service_http",
+            "PLUGIN_SERVICE_TOKEN": SERVICE_TOKEN,
+            "PLUGIN_VERIFICATION_TOKEN": VERIFICATION_TOKEN,
+            "PLUGIN_PUBLIC_URL": PUBLIC_URL,
+        },
+    )
+
+
+BEARER = {"Authorization": f"Bearer {SERVICE_TOKEN}"}

@@ -1,5 +1,6 @@
 """The console in headless Chromium (Debian's package, driven by Playwright): load it, try an
-operation, see the result and the call, break a file and see the finding. The screenshots go
+operation, see the result and the call, break a file and see the finding; list the MCP tools and
+call one. The screenshots go
 to test-artifacts/ (git-ignored) for a person to look at."""
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.conftest import SERVICE_TOKEN
 from tests.servers import LiveServer
 
 pytestmark = pytest.mark.slow
@@ -63,3 +66,52 @@ def test_console_tries_an_operation_and_shows_a_broken_file(
     expect(page.locator("#problems")).to_contain_text("openapi.yaml:6: invalid YAML")
     expect(page.locator("#lint-summary")).to_have_text("1 error, 0 warnings")
     page.screenshot(path=str(artifacts / "console-finding.png"))
+
+
+def test_console_lists_the_mcp_tools_and_calls_one_with_the_typed_credential(
+    live_server: Callable[..., LiveServer], plugin_root: Path, page: Page, artifacts: Path
+) -> None:
+    env = {"PLUGIN_AUTH": "service_http", "PLUGIN_SERVICE_TOKEN": SERVICE_TOKEN}
+    server = live_server(env={"PLUGIN_ROOT": str(plugin_root), **env})
+    page.goto(f"http://localhost:{server.port}/")
+    tools = page.locator("#tools [data-tool]")
+    expect(tools).to_have_count(4)
+    expect(page.locator("#mcp-endpoint")).to_contain_text("POST /mcp")
+    listing = page.locator("[data-tool=getTodos]")
+    expect(listing.locator(".kind")).to_have_text("read-only")
+
+    add = page.locator("[data-tool=addTodo]")
+    add.locator("summary").first.click()
+    expect(add.locator(".description")).to_have_text("Add a todo to the list.")
+    add.locator("summary", has_text="Input schema").click()
+    expect(add.locator(".schema pre").first).to_contain_text('"maxLength": 2000')
+    arguments = add.locator("textarea[name=arguments]")
+    expect(arguments).to_have_value('{\n  "username": "",\n  "todo": ""\n}')
+
+    # Without the credential the call is refused, as the API would refuse it.
+    arguments.fill('{"username": "ann", "todo": "milk, through MCP"}')
+    add.get_by_role("button", name="Call tool").click()
+    expect(add.locator(".result .status")).to_have_text("401")
+
+    page.locator("#authorization").fill(f"Bearer {SERVICE_TOKEN}")
+    add.get_by_role("button", name="Call tool").click()
+    expect(add.locator(".result .status")).to_have_text("ok")
+    expect(add.locator(".response")).to_contain_text('"todo": "milk, through MCP"')
+
+    arguments.fill('{"username": "ann"}')  # the model forgot the todo: isError, not a crash
+    add.get_by_role("button", name="Call tool").click()
+    expect(add.locator(".result .status")).to_have_text("isError")
+    expect(add.locator(".response")).to_contain_text("todo")
+    arguments.fill('{"username": "ann", "todo": "milk, through MCP"')
+    add.get_by_role("button", name="Call tool").click()
+    expect(add.locator(".result .status")).to_have_text("not sent")
+
+    stored = httpx.get(
+        f"{server.url}/todos/ann", headers={"Authorization": f"Bearer {SERVICE_TOKEN}"}
+    ).json()
+    assert stored["todos"] == ["milk, through MCP"]
+    arguments.fill('{"username": "ann", "todo": "milk, through MCP"}')
+    add.get_by_role("button", name="Call tool").click()
+    expect(add.locator(".result .status")).to_have_text("ok")
+    page.evaluate("window.scrollTo(0, document.querySelector('#mcp-section').offsetTop - 130)")
+    page.screenshot(path=str(artifacts / "console-mcp.png"))

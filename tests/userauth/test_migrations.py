@@ -45,7 +45,7 @@ async def test_version_1_database_upgrades_in_place(tmp_path: Path) -> None:
     connection = sqlite3.connect(path)
     versions = [row[0] for row in connection.execute("SELECT version FROM schema_version")]
     connection.close()
-    assert versions == [1, latest_version()] and latest_version() == 2
+    assert versions == [1, 2, 3] and latest_version() == 3
     reopened = await open_store(path)  # a second start does not migrate again
     try:
         assert len(await reopened.list_todos("ann", 100, 0)) == 51

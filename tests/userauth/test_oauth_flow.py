@@ -232,6 +232,7 @@ async def test_metadata_and_manifest(oauth: World) -> None:
     assert set(metadata["token_endpoint_auth_methods_supported"]) == {
         "client_secret_basic",
         "client_secret_post",
+        "none",  # public clients registered by MCP clients (RFC 7591)
     }
     manifest = await (await oauth.client.get("/.well-known/ai-plugin.json")).get_json()
     assert manifest["auth"]["client_url"] == "http://localhost/oauth/authorize"

@@ -170,6 +170,108 @@ function renderOperations(operations) {
   );
 }
 
+function toolKind(annotations) {
+  if (annotations.readOnlyHint) return ["read", "read-only"];
+  if (annotations.destructiveHint) return ["destructive", "destructive"];
+  return ["write", "writes"];
+}
+
+function pretty(value) {
+  return typeof value === "string" ? value : JSON.stringify(value, null, 2);
+}
+
+// One tools/call to /mcp, as an MCP client sends it: no session, the caller's own credential.
+async function callTool(mcp, tool, textarea, output) {
+  let status, kind, text;
+  let args;
+  try {
+    args = JSON.parse(textarea.value || "{}");
+  } catch (error) {
+    [status, kind, text] = ["not sent", "bad", `The arguments are not valid JSON: ${error.message}`];
+  }
+  const started = performance.now();
+  if (args !== undefined) {
+    const headers = {
+      ...authHeaders(),
+      "Content-Type": "application/json",
+      Accept: "application/json, text/event-stream",
+      "MCP-Protocol-Version": mcp.protocol_version,
+    };
+    const message = { jsonrpc: "2.0", id: Date.now(), method: "tools/call", params: { name: tool.name, arguments: args } };
+    try {
+      const response = await fetch(mcp.path, { method: "POST", headers, body: JSON.stringify(message) });
+      const raw = await response.text();
+      let body = null;
+      try { body = JSON.parse(raw); } catch (ignored) { /* not JSON */ }
+      if (body?.jsonrpc && body.error) {
+        [status, kind, text] = [`error ${body.error.code}`, "bad", pretty(body.error.data ? body.error : body.error.message)];
+      } else if (body?.jsonrpc && body.result) {
+        const result = body.result;
+        const words = (result.content || []).filter((part) => part.type === "text").map((part) => part.text).join("\n");
+        if (result.isError) [status, kind, text] = ["isError", "bad", words];
+        else [status, kind, text] = ["ok", "ok", result.structuredContent !== undefined ? pretty(result.structuredContent) : words];
+      } else {
+        [status, kind, text] = [String(response.status), "bad", body ? pretty(body) : raw];
+      }
+    } catch (error) {
+      [status, kind, text] = ["error", "bad", String(error)];
+    }
+  }
+  const ms = Math.round(performance.now() - started);
+  output.replaceChildren(
+    el("div", { class: "result" },
+      el("div", { class: "head" },
+        el("span", { class: `status ${kind}` }, status),
+        el("span", { class: "mono" }, `tools/call ${tool.name}`),
+        el("span", { class: "muted" }, `${ms} ms`)),
+      el("pre", { class: "response" }, text)),
+  );
+  refreshCalls();
+}
+
+function renderTools(mcp) {
+  $("#mcp-section").hidden = !mcp;
+  if (!mcp) return;
+  $("#mcp-endpoint").textContent = `POST ${mcp.path} · MCP ${mcp.protocol_version}`;
+  const container = $("#tools");
+  if (!mcp.tools.length) {
+    container.replaceChildren(el("p", { class: "muted" }, "The spec gives no tools (or cannot be read)."));
+    return;
+  }
+  container.replaceChildren(
+    ...mcp.tools.map((tool) => {
+      const [kind, label] = toolKind(tool.annotations || {});
+      const textarea = el("textarea", { name: "arguments", value: JSON.stringify(tool.example ?? {}, null, 2) });
+      const output = el("div", {});
+      const form = el("form", {},
+        el("label", { class: "field" }, "Arguments ", el("span", { class: "hint" }, "JSON, checked against the input schema"), textarea),
+        el("div", { class: "actions" }, el("button", { type: "submit" }, "Call tool")));
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        callTool(mcp, tool, textarea, output);
+      });
+      const hints = Object.entries(tool.annotations || {}).map(([name, value]) =>
+        el("span", { class: `pill ${value ? "on" : ""}` }, `${name}: ${value}`));
+      const firstLine = (tool.description || "").split("\n")[0];
+      return el("details", { class: "card op tool", "data-tool": tool.name },
+        el("summary", {},
+          el("span", { class: `kind ${kind}` }, label),
+          el("span", { class: "path mono" }, tool.name),
+          el("span", { class: "opid" }, firstLine)),
+        el("div", { class: "body" },
+          el("p", { class: "summary description" }, tool.description),
+          el("p", { class: "hints" }, el("span", { class: "muted" }, "annotations"), ...hints),
+          el("details", { class: "schema" },
+            el("summary", {}, "Input schema"),
+            el("pre", {}, JSON.stringify(tool.inputSchema, null, 2))),
+          tool.outputSchema
+            ? el("details", { class: "schema" }, el("summary", {}, "Output schema"), el("pre", {}, JSON.stringify(tool.outputSchema, null, 2)))
+            : null,
+          form, output));
+    }),
+  );
+}
+
 async function refreshOverview() {
   try {
     const { body } = await getJSON("/console/api/overview");
@@ -178,6 +280,7 @@ async function refreshOverview() {
     if (body.spec_yaml !== state.specText) {
       state.specText = body.spec_yaml;
       renderOperations(body.operations);
+      renderTools(body.mcp);
     }
   } catch (error) {
     $("#lint-summary").textContent = "server unreachable";

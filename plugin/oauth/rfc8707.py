@@ -1,0 +1,41 @@
+"""Resource indicators (RFC 8707): which audience a token is for.
+
+This server protects two resources: its MCP endpoint (``<base>/mcp``, what MCP clients such as
+ChatGPT connectors and Claude name) and its HTTP API (``<base>``). A ``resource`` naming either
+(a trailing slash aside) binds the grant's tokens to it; any other is ``invalid_target``
+(section 2). Without ``resource`` a token has no audience: the plugin flow, which never sends
+one, gets tokens for the API exactly as before, and ``/mcp`` refuses them (it only accepts
+tokens minted for it, as the MCP authorization spec requires).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from ..mcp import MCP_PATH
+from .rfc6749_errors import OAuthError
+
+__all__ = ["InvalidTarget", "mcp_resource", "resource_indicator"]
+
+
+class InvalidTarget(OAuthError):
+    error = "invalid_target"
+
+
+def mcp_resource(base_url: str) -> str:
+    """The MCP endpoint's resource identifier, the audience ``/mcp`` accepts."""
+    return base_url + MCP_PATH
+
+
+def resource_indicator(base_url: str | None, requested: str | None) -> str | None:
+    """The canonical audience for ``requested`` (None when none was asked for)."""
+    if requested is None:
+        return None
+    if base_url is None:
+        raise InvalidTarget("This server cannot name its own URL; set PLUGIN_PUBLIC_URL.")
+    if "#" in requested or urlsplit(requested).query:
+        raise InvalidTarget("The resource must be an absolute URI without query or fragment.")
+    canonical = requested.removesuffix("/")
+    if canonical not in (base_url, mcp_resource(base_url)):
+        raise InvalidTarget(f"Unknown resource; this server is {mcp_resource(base_url)}.")
+    return canonical
