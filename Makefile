@@ -40,8 +40,13 @@ system-packages:
 test-quick: $(VENV)/.dev system-packages
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
-bench: $(VENV)/.dev
-	$(PY) bench/run.py
+$(VENV)/.bench: $(VENV)/.dev requirements/bench.txt
+	$(PY) -m pip install --quiet -r requirements/bench.txt
+	touch $@
+
+# By hand only, never in the test suite; BENCH_ARGS="--rounds 9" etc. (python bench/run.py -h).
+bench: $(VENV)/.bench
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 bench-production: $(VENV)/.dev system-packages
 	@command -v wrk >/dev/null 2>&1 || $(APT_INSTALL) wrk

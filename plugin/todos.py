@@ -28,6 +28,9 @@ MAX_PAGE = 500
 MAX_INDEX = 2**31 - 1  # as the spec's offset: far beyond any list, within SQLite's integers
 MAX_ID = 2**63 - 1  # SQLite's largest rowid; a larger one fails the query instead of matching
 RESPONSE_BUDGET = 90_000  # characters; the model fails calls whose answer passes 100,000
+ENVELOPE_CHARS = 200  # the page's keys and numbers
+ITEM_CHARS = 100  # an item's keys, id, date and quotes, and the separators around it
+ESCAPED = 6  # the most JSON characters one character can take ("\u001f")
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
 
 blueprint = Blueprint("todos", __name__)
@@ -45,29 +48,43 @@ def _json(payload: object) -> Response:
     return Response(json.dumps(payload, ensure_ascii=False), content_type="application/json")
 
 
-def _page(todos: list[Todo], limit: int, offset: int) -> dict[str, object]:
-    """Fit as many of ``todos[:limit]`` as the character budget allows."""
-    texts: list[str] = []
-    items: list[dict[str, object]] = []
-    used = 200  # the envelope's keys and numbers
-    for todo in todos[:limit]:
-        item = todo.as_json()
+def _worst_case_chars(todos: list[Todo]) -> int:
+    """An upper bound of a page's JSON size: each text twice, every character escaped."""
+    return ENVELOPE_CHARS + sum(ITEM_CHARS + 2 * ESCAPED * len(todo.text) for todo in todos)
+
+
+def _fitting(todos: list[Todo]) -> list[Todo]:
+    """As many of ``todos`` as the character budget allows, by their exact JSON size."""
+    fitted: list[Todo] = []
+    used = ENVELOPE_CHARS
+    for todo in todos:
         cost = (
-            len(json.dumps(item, ensure_ascii=False))
+            len(json.dumps(todo.as_json(), ensure_ascii=False))
             + len(json.dumps(todo.text, ensure_ascii=False))
             + 4
         )
-        if items and used + cost > RESPONSE_BUDGET:
+        if fitted and used + cost > RESPONSE_BUDGET:
             break
         used += cost
-        texts.append(todo.text)
-        items.append(item)
-    more = len(todos) > len(items)
+        fitted.append(todo)
+    return fitted
+
+
+def _page(todos: list[Todo], limit: int, offset: int) -> dict[str, object]:
+    """Fit as many of ``todos[:limit]`` as the character budget allows.
+
+    Measuring each item's JSON is needed only near the budget; short lists, the common case,
+    are under it even if every character needed escaping, and skip it.
+    """
+    candidates = todos[:limit]
+    if _worst_case_chars(candidates) > RESPONSE_BUDGET:
+        candidates = _fitting(candidates)
+    more = len(todos) > len(candidates)
     return {
-        "todos": texts,
-        "items": items,
+        "todos": [todo.text for todo in candidates],
+        "items": [todo.as_json() for todo in candidates],
         "offset": offset,
-        "next_offset": offset + len(items) if more else None,
+        "next_offset": offset + len(candidates) if more else None,
     }
 
 

@@ -19,8 +19,11 @@ def new_secret() -> str:
 
 
 def new_id() -> str:
-    """A short public identifier (key ids, client ids, grant ids); 96 random bits."""
-    return secrets.token_urlsafe(12)
+    """A short public identifier (key ids, client ids, grant ids); 96 random bits.
+
+    Hex, not URL-safe base64: an id that starts with ``-`` is read as an option when it is
+    passed to ``keys revoke`` or ``oauth remove-client``."""
+    return secrets.token_hex(12)
 
 
 def digest(secret: str) -> str:

@@ -1,12 +1,13 @@
-"""The queries both stores share, in SQL that SQLite and PostgreSQL both run.
+"""The PostgreSQL store's queries, written against aiosqlite's small async API.
 
-A store supplies ``_reader`` (reads) and ``_committer`` (each write operation runs in a
-transaction: SQLite's group commit, or a pooled PostgreSQL connection) whose connections speak
-aiosqlite's small API; PostgreSQL's adapter renumbers the ``?`` placeholders. Every write commits
-(fsynced) before it returns. The single-use guarantees (a code redeemed once, a refresh token
-rotated once) are conditional
-``UPDATE ... RETURNING`` statements: whichever write reaches the database first wins and the rest
-find nothing to update, however many workers or connections race.
+The store supplies ``_reader`` (reads) and ``_committer`` (each write operation runs in its own
+transaction on a pooled connection), both through an adapter that renumbers the ``?``
+placeholders. The SQL is the SQLite store's (``sqlite_accounts.py``), whose write operations are
+synchronous functions run on its writer thread a batch at a time, so the two cannot share code.
+Every write commits before it returns. The single-use guarantees (a code redeemed once, a
+refresh token rotated once) are conditional ``UPDATE ... RETURNING`` statements: whichever write
+reaches the database first wins and the rest find nothing to update; under READ COMMITTED the
+loser re-checks the row after the winner commits.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SQLite through aiosqlite, with group commit for writes.
+"""SQLite through aiosqlite, with group commit for writes and batched reads.
 
 Durability: WAL with ``synchronous=FULL``, so a commit is fsynced before it returns. One commit
 per request would cap writes at the disk's fsync rate, so writes that arrive together are queued
@@ -6,6 +6,10 @@ and run by one writer task in a single ``BEGIN IMMEDIATE`` transaction; every re
 its batch's commit. If a batch fails, its writes are replayed one transaction each, so a failure
 fails only the request that caused it. Reads use a second connection; WAL lets them run beside
 the writer.
+
+Each batch, reads included, crosses to the connection's thread once: aiosqlite's public methods
+cross once per statement, and under load those hops (queue, thread wake-up, loop wake-up) cost
+more than the queries themselves (measured with bench/run.py).
 """
 
 from __future__ import annotations
@@ -13,20 +17,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
 
+from .base import Todo
 from .migrations import CREATE_VERSION_TABLE, READ_VERSION, pending_steps
-from .sql import Operation, SQLStore
+from .sqlite_accounts import SQLiteAccounts
 
 __all__ = ["SQLiteStore", "sqlite_schema_version"]
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+Operation = Callable[[sqlite3.Connection], Any]
+Outcome = tuple[bool, Any]  # (succeeded, the result or the exception)
+BatchRunner = Callable[[sqlite3.Connection, list[Operation]], list[Outcome]]
 BUSY_TIMEOUT_MS = 10_000
+TODO_COLUMNS = "id, text, created_at"
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:
@@ -73,11 +84,55 @@ async def sqlite_schema_version(path: Path) -> int:
         await connection.close()
 
 
-class _GroupCommitter:
-    """Runs queued write operations in shared transactions on one connection."""
+async def _in_thread(
+    connection: aiosqlite.Connection, function: Callable[[sqlite3.Connection], T]
+) -> T:
+    """Run ``function`` with the connection on aiosqlite's thread, in one hop.
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    ``_execute`` is the call behind every public aiosqlite method (pinned in
+    requirements/run.txt); it takes any callable, which is what a batch needs.
+    """
+    result: T = await connection._execute(lambda: function(connection._conn))  # type: ignore[no-untyped-call]
+    return result
+
+
+def _todo(row: Any) -> Todo:
+    return Todo(id=row[0], text=row[1], created_at=row[2])
+
+
+def _first_todo(rows: list[Any]) -> Todo | None:
+    return _todo(rows[0]) if rows else None
+
+
+def _each(connection: sqlite3.Connection, operations: list[Operation]) -> list[Outcome]:
+    """Reads: each on its own, so one failing query fails only its request."""
+    outcomes: list[Outcome] = []
+    for operation in operations:
+        try:
+            outcomes.append((True, operation(connection)))
+        except Exception as error:
+            outcomes.append((False, error))
+    return outcomes
+
+
+def _transaction(connection: sqlite3.Connection, operations: list[Operation]) -> list[Any]:
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        results = [operation(connection) for operation in operations]
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    return results
+
+
+class _Batcher:
+    """Runs the operations queued while it was busy together, in one hop to the database thread."""
+
+    def __init__(self, connection: aiosqlite.Connection, run_batch: BatchRunner) -> None:
         self._connection = connection
+        self._run_batch = run_batch
         self._pending: list[tuple[Operation, asyncio.Future[Any]]] = []
         self._wakeup = asyncio.Event()
         self._closing = False
@@ -102,62 +157,62 @@ class _GroupCommitter:
             self._wakeup.clear()
             batch, self._pending = self._pending, []
             if batch:
-                await self._commit(batch)
+                await self._settle_batch(batch)
             elif self._closing:
                 return
 
-    async def _transaction(self, operations: list[Operation]) -> list[Any]:
-        connection = self._connection
-        await connection.execute("BEGIN IMMEDIATE")
+    async def _settle_batch(self, batch: list[tuple[Operation, asyncio.Future[Any]]]) -> None:
+        operations = [operation for operation, _ in batch]
         try:
-            results = [await operation(connection) for operation in operations]
-            await connection.execute("COMMIT")
-        except BaseException:
-            if connection.in_transaction:
-                await connection.execute("ROLLBACK")
-            raise
-        return results
+            outcomes = await _in_thread(
+                self._connection, lambda connection: self._run_batch(connection, operations)
+            )
+        except Exception as error:  # the connection itself failed
+            outcomes = [(False, error)] * len(batch)
+        for (_, future), (succeeded, value) in zip(batch, outcomes, strict=True):
+            if future.done():  # the request was cancelled; its write stands or falls with the batch
+                continue
+            if succeeded:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
 
-    async def _commit(self, batch: list[tuple[Operation, asyncio.Future[Any]]]) -> None:
+
+class _GroupCommit:
+    """The writer's batch: one ``BEGIN IMMEDIATE`` transaction, replayed one by one on failure."""
+
+    def __init__(self) -> None:
+        self.writes = self.transactions = 0  # how well batching works, logged at close
+
+    def __call__(
+        self, connection: sqlite3.Connection, operations: list[Operation]
+    ) -> list[Outcome]:
         try:
-            results = await self._transaction([operation for operation, _ in batch])
+            self.transactions += 1
+            results = _transaction(connection, operations)
         except Exception:
-            if len(batch) == 1:
+            if len(operations) == 1:
                 logger.exception("write failed")
-                _settle(batch[0][1], error=sqlite3.OperationalError("write failed"))
-                return
-            logger.warning("a batch of %d writes failed; replaying them one by one", len(batch))
-            for item in batch:
-                await self._commit([item])
-            return
-        for (_, future), result in zip(batch, results, strict=True):
-            _settle(future, result=result)
+                return [(False, sqlite3.OperationalError("write failed"))]
+            logger.warning(
+                "a batch of %d writes failed; replaying them one by one", len(operations)
+            )
+            return [
+                outcome for operation in operations for outcome in self(connection, [operation])
+            ]
+        self.writes += len(operations)
+        return [(True, result) for result in results]
 
 
-def _settle(
-    future: asyncio.Future[Any], result: Any = None, error: BaseException | None = None
-) -> None:
-    if future.done():  # the request was cancelled; its write stands or falls with the batch
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)
-
-
-class SQLiteStore(SQLStore):
-    """The embedded store: one writer connection with group commit, one reader connection.
-
-    One writer means deletes by index are already serial; the queries are in :mod:`.sql`.
-    """
-
-    _reader: aiosqlite.Connection
-    _committer: _GroupCommitter
+class SQLiteStore(SQLiteAccounts):
+    """The embedded store: one writer connection with group commit, one reader connection."""
 
     def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
         self._writer = writer
         self._reader = reader
-        self._committer = _GroupCommitter(writer)
+        self._group_commit = _GroupCommit()
+        self._committer = _Batcher(writer, self._group_commit)
+        self._reads = _Batcher(reader, _each)
 
     @classmethod
     async def open(cls, path: Path) -> SQLiteStore:
@@ -171,7 +226,66 @@ class SQLiteStore(SQLStore):
         reader = await _connect(path)
         return cls(writer, reader)
 
+    async def list_todos(self, owner: str, limit: int, offset: int) -> list[Todo]:
+        def select(connection: sqlite3.Connection) -> list[Todo]:
+            rows = connection.execute(
+                f"SELECT {TODO_COLUMNS} FROM todos WHERE owner = ? ORDER BY id LIMIT ? OFFSET ?",
+                (owner, limit, offset),
+            )
+            return [_todo(row) for row in rows]
+
+        result: list[Todo] = await self._reads.submit(select)
+        return result
+
+    async def add_todo(self, owner: str, text: str) -> Todo:
+        created_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+        def insert(connection: sqlite3.Connection) -> Todo:
+            # fetchall, not fetchone: a RETURNING statement finishes only when fully read.
+            ((todo_id,),) = connection.execute(
+                "INSERT INTO todos (owner, text, created_at) VALUES (?, ?, ?) RETURNING id",
+                (owner, text, created_at),
+            ).fetchall()
+            return Todo(id=todo_id, text=text, created_at=created_at)
+
+        result: Todo = await self._committer.submit(insert)
+        return result
+
+    async def delete_todo_at(self, owner: str, index: int) -> Todo | None:
+        def delete(connection: sqlite3.Connection) -> Todo | None:
+            return _first_todo(
+                connection.execute(
+                    f"""DELETE FROM todos WHERE id = (
+                        SELECT id FROM todos WHERE owner = ? ORDER BY id LIMIT 1 OFFSET ?
+                    ) RETURNING {TODO_COLUMNS}""",
+                    (owner, index),
+                ).fetchall()
+            )
+
+        result: Todo | None = await self._committer.submit(delete)
+        return result
+
+    async def delete_todo(self, owner: str, todo_id: int) -> Todo | None:
+        def delete(connection: sqlite3.Connection) -> Todo | None:
+            return _first_todo(
+                connection.execute(
+                    f"DELETE FROM todos WHERE owner = ? AND id = ? RETURNING {TODO_COLUMNS}",
+                    (owner, todo_id),
+                ).fetchall()
+            )
+
+        result: Todo | None = await self._committer.submit(delete)
+        return result
+
+    async def ping(self) -> None:
+        await self._reads.submit(lambda connection: connection.execute("SELECT 1").fetchall())
+
     async def close(self) -> None:
         await self._committer.close()
+        await self._reads.close()
+        commit = self._group_commit
+        logger.info(
+            "group commit: %d writes in %d transactions", commit.writes, commit.transactions
+        )
         await self._reader.close()
         await self._writer.close()

@@ -1,0 +1,64 @@
+"""The SQLite store under concurrency: writes that arrive together share one fsynced commit,
+a bad write fails alone, and batched reads each get their own answer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from plugin.storage.sqlite import SQLiteStore
+
+WRITES = 200
+
+
+async def test_concurrent_writes_share_transactions(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="plugin.storage.sqlite")
+    store = await SQLiteStore.open(tmp_path / "plugin.sqlite3")
+    try:
+        added = await asyncio.gather(*(store.add_todo("ann", f"todo {i}") for i in range(WRITES)))
+        listed = await store.list_todos("ann", WRITES + 1, 0)
+    finally:
+        await store.close()
+    assert len({todo.id for todo in added}) == WRITES
+    assert [todo.text for todo in listed] == [f"todo {i}" for i in range(WRITES)]
+    assert [todo.id for todo in listed] == [todo.id for todo in added]
+    (summary,) = re.findall(r"group commit: (\d+) writes in (\d+) transactions", caplog.text)
+    writes, transactions = (int(number) for number in summary)
+    assert writes == WRITES
+    assert 1 <= transactions < WRITES / 4, "concurrent writes were not batched"
+
+
+async def test_a_failing_write_fails_only_itself(tmp_path: Path) -> None:
+    store = await SQLiteStore.open(tmp_path / "plugin.sqlite3")
+    texts = ["first", "lone surrogate \ud800", "third"]  # SQLite cannot bind the second
+    try:
+        results = await asyncio.gather(
+            *(store.add_todo("ann", text) for text in texts), return_exceptions=True
+        )
+        listed = await store.list_todos("ann", 10, 0)
+    finally:
+        await store.close()
+    assert isinstance(results[1], sqlite3.OperationalError)
+    assert [todo.text for todo in listed] == ["first", "third"]
+    assert [todo.id for todo in listed] == [results[0].id, results[2].id]  # type: ignore[union-attr]
+
+
+async def test_batched_reads_answer_each_caller(tmp_path: Path) -> None:
+    store = await SQLiteStore.open(tmp_path / "plugin.sqlite3")
+    try:
+        for user in ("ann", "bob", "cy"):
+            for i in range(3):
+                await store.add_todo(user, f"{user} {i}")
+        users = ["ann", "bob", "cy"] * 20
+        pages = await asyncio.gather(*(store.list_todos(user, 2, 1) for user in users))
+    finally:
+        await store.close()
+    for user, page in zip(users, pages, strict=True):
+        assert [todo.text for todo in page] == [f"{user} 1", f"{user} 2"]
