@@ -43,6 +43,7 @@ ORIGIN = "https://chat.openai.com"
 SEEDED = ("buy milk", "walk the dog", "write the report", "call the bank", "water the plants")
 POST_BODY = json.dumps({"todo": "a new todo from the benchmark"})
 SERVERS = ("ours", "baseline", "ceiling")
+RATE_LIMIT = "1000000/second"
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,9 @@ def build_servers(args: argparse.Namespace, tmp: Path) -> list[Server]:
         "PLUGIN_SERVICE_TOKEN": TOKEN,
         "PLUGIN_VERIFICATION_TOKEN": "bench-verification-token",
         "PLUGIN_DATABASE": str(tmp / "bench.sqlite3"),
+        # On, so its cost is measured, with a budget the load never exhausts (the default
+        # 60/minute would answer nearly every request 429).
+        "PLUGIN_RATE_LIMIT": RATE_LIMIT,
     }
     bench_env = {**clean, "PYTHONPATH": str(BENCH)}
     return [
@@ -256,7 +260,7 @@ def print_round(number: int, endpoint: Endpoint, row: dict[str, Result]) -> None
     print(f"  round {number} {endpoint.name:34} {cells}", flush=True)
 
 
-def summarize(servers: Sequence[Server]) -> list[str]:
+def summarize(servers: Sequence[Server], endpoints: Sequence[Endpoint]) -> list[str]:
     """The comparison as Markdown, so it can go into the README as it is.
 
     Three views of "ours / baseline": the ratio of the median req/s; the median of the per-round
@@ -271,7 +275,7 @@ def summarize(servers: Sequence[Server]) -> list[str]:
         "|---|---|---:|---:|---:|---:|---|---|",
     ]
     by_name = {server.name: server.results for server in servers}
-    for endpoint in ENDPOINTS:
+    for endpoint in endpoints:
         runs = [by_name[name][endpoint.name] for name in SERVERS]
 
         def median(field: str, server: int, runs: list[list[Result]] = runs) -> float:
@@ -326,11 +330,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--server-cpu", default="0", help="core for the servers ('' = any)")
     parser.add_argument("--load-cpu", default="1", help="core for wrk ('' = any)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="WORD",
+        help="measure only the endpoints whose name contains WORD (repeatable; e.g. POST, yaml)",
+    )
     args = parser.parse_args(argv)
     if not shutil.which("taskset") or (os.cpu_count() or 1) < 2:
         args.server_cpu = args.load_cpu = ""
     args.server_cpu = args.server_cpu or None
     args.load_cpu = args.load_cpu or None
+    endpoints = [e for e in ENDPOINTS if not args.only or any(w in e.name for w in args.only)]
+    if not endpoints:
+        parser.error(f"no endpoint name contains any of {args.only}")
     wrk = ensure_wrk()
     command = "python bench/run.py " + shlex.join(sys.argv[1:] if argv is None else argv)
     tmp = Path(tempfile.mkdtemp(prefix="plugin-bench-"))
@@ -351,13 +364,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             flush=True,
         )
         acknowledged = 0
-        for endpoint in ENDPOINTS:
+        for endpoint in endpoints:
             for server in servers:
                 result = measure(args, wrk, server, endpoint, args.warmup)
                 if server.name == "ours" and endpoint.body:
                     acknowledged += result.ok
         for number in range(1, args.rounds + 1):
-            for endpoint in ENDPOINTS:
+            for endpoint in endpoints:
                 row: dict[str, Result] = {}
                 for server in servers:
                     result = measure(args, wrk, server, endpoint, args.duration)
@@ -370,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for server in servers:
             stop(server)
     print(f"\nmedians of {args.rounds} rounds, {args.duration:g} s each:")
-    print("\n".join(summarize(servers)))
+    print("\n".join(summarize(servers, endpoints)))
     print("\n".join(check_writes(servers[0], tmp / "bench.sqlite3", acknowledged)))
     if not args.keep:
         shutil.rmtree(tmp, ignore_errors=True)
