@@ -22,6 +22,7 @@ from quart import Quart
 from . import accounts_cli, db_cli, devloop_commands
 from .app import create_app
 from .config import AUTH_MODES, ConfigError, Settings, load_settings
+from .log_output import configure_logging
 
 __all__ = ["add_serve_flags", "main", "run_server", "serving_app"]
 
@@ -75,9 +76,7 @@ def add_serve_flags(parser: argparse.ArgumentParser) -> None:
 
 def _configure_logging(level: str) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is ours
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    configure_logging(level)
 
 
 def _address(host: str, port: int) -> str:
