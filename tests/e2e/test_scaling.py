@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections import Counter
 from collections.abc import Callable
 
 import httpx
@@ -102,8 +103,12 @@ def test_interrupted_under_write_load_keeps_every_acknowledged_write(
     stored = _texts(server.url, "load")
     assert set(acknowledged) <= set(stored)
     assert len(stored) == len(set(stored))
-    if sig == signal.SIGTERM:
-        assert sorted(stored) == sorted(acknowledged)  # nothing half-done either
+    # A write may be stored whose answer never reached its client (the connection closed as
+    # the server stopped): only the one request each writer had in flight, nothing else.
+    sent_per_writer = Counter(text.split()[1].split("-")[0] for text in acknowledged)
+    for extra in set(stored) - set(acknowledged):
+        writer, index = extra.split()[1].split("-")
+        assert int(index) == sent_per_writer[writer], extra
 
 
 def test_two_instances_on_one_postgresql_are_one_service(
