@@ -78,7 +78,6 @@ class Dialect(NamedTuple):
 
 
 TODO_COLUMNS = "id, text, created_at"
-
 KEY_COLUMNS = "id, user_name, prefix, created_at, revoked_at"
 CLIENT_COLUMNS = (
     "client_id, secret_hash, redirect_uris, chatgpt_callback, created_at, "
@@ -112,11 +111,6 @@ def _client(row: Row) -> OAuthClient:
         public=bool(row[6]),
         dynamic=bool(row[7]),
     )
-
-
-def _changed(sql: str, parameters: Sequence[Any] = ()) -> Operation[int]:
-    """Run a statement ending in ``RETURNING``; how many rows it touched."""
-    return len((yield Query(sql, parameters)))
 
 
 def _insert_tokens(grant_id: str, tokens: Sequence[IssuedToken]) -> Query:
@@ -177,15 +171,12 @@ def delete_todo(dialect: Dialect, owner: str, todo_id: int) -> Operation[Todo | 
 
 
 def add_user(user: User) -> Operation[bool]:
-    return bool(
-        (
-            yield from _changed(
-                """INSERT INTO users (name, password_hash, created_at) VALUES (?, ?, ?)
-                ON CONFLICT (name) DO NOTHING RETURNING name""",
-                (user.name, user.password_hash, user.created_at),
-            )
-        )
+    touched = yield Query(
+        """INSERT INTO users (name, password_hash, created_at) VALUES (?, ?, ?)
+        ON CONFLICT (name) DO NOTHING RETURNING name""",
+        (user.name, user.password_hash, user.created_at),
     )
+    return bool(touched)
 
 
 def get_user(name: str) -> Operation[User | None]:
@@ -199,35 +190,30 @@ def list_users() -> Operation[list[User]]:
 
 
 def set_password(name: str, password_hash: str) -> Operation[bool]:
-    return bool(
-        (
-            yield from _changed(
-                "UPDATE users SET password_hash = ? WHERE name = ? RETURNING name",
-                (password_hash, name),
-            )
-        )
+    touched = yield Query(
+        "UPDATE users SET password_hash = ? WHERE name = ? RETURNING name",
+        (password_hash, name),
     )
+    return bool(touched)
 
 
 def remove_user(name: str) -> Operation[bool]:
     yield Query("DELETE FROM todos WHERE owner = ?", (name,))
-    return bool((yield from _changed("DELETE FROM users WHERE name = ? RETURNING name", (name,))))
+    removed = yield Query("DELETE FROM users WHERE name = ? RETURNING name", (name,))
+    return bool(removed)
 
 
 # user_http keys
 
 
 def add_api_key(key: ApiKey, key_hash: str) -> Operation[bool]:
-    return bool(
-        (
-            yield from _changed(
-                f"""INSERT INTO api_keys (id, user_name, prefix, key_hash, created_at)
-                SELECT CAST(? AS TEXT), name, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT)
-                FROM users WHERE name = ? RETURNING {KEY_COLUMNS}""",
-                (key.id, key.prefix, key_hash, key.created_at, key.user),
-            )
-        )
+    touched = yield Query(
+        f"""INSERT INTO api_keys (id, user_name, prefix, key_hash, created_at)
+        SELECT CAST(? AS TEXT), name, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT)
+        FROM users WHERE name = ? RETURNING {KEY_COLUMNS}""",
+        (key.id, key.prefix, key_hash, key.created_at, key.user),
     )
+    return bool(touched)
 
 
 def list_api_keys(user: str) -> Operation[list[ApiKey]]:
@@ -239,14 +225,13 @@ def list_api_keys(user: str) -> Operation[list[ApiKey]]:
 
 
 def revoke_api_keys(user: str, key_id: str | None, now: int) -> Operation[int]:
-    return (
-        yield from _changed(
-            """UPDATE api_keys SET revoked_at = ?
-            WHERE user_name = ? AND revoked_at IS NULL AND (CAST(? AS TEXT) IS NULL OR id = ?)
-            RETURNING id""",
-            (now, user, key_id, key_id),
-        )
+    revoked = yield Query(
+        """UPDATE api_keys SET revoked_at = ?
+        WHERE user_name = ? AND revoked_at IS NULL AND (CAST(? AS TEXT) IS NULL OR id = ?)
+        RETURNING id""",
+        (now, user, key_id, key_id),
     )
+    return len(revoked)
 
 
 def user_for_api_key(key_hash: str) -> Operation[str | None]:
@@ -260,24 +245,21 @@ def user_for_api_key(key_hash: str) -> Operation[str | None]:
 
 
 def add_oauth_client(client: OAuthClient) -> Operation[bool]:
-    return bool(
+    touched = yield Query(
+        f"""INSERT INTO oauth_clients ({CLIENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (client_id) DO NOTHING RETURNING client_id""",
         (
-            yield from _changed(
-                f"""INSERT INTO oauth_clients ({CLIENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (client_id) DO NOTHING RETURNING client_id""",
-                (
-                    client.client_id,
-                    client.secret_hash,
-                    " ".join(client.redirect_uris),
-                    int(client.chatgpt_callback),
-                    client.created_at,
-                    " ".join(client.redirect_presets),
-                    int(client.public),
-                    int(client.dynamic),
-                ),
-            )
-        )
+            client.client_id,
+            client.secret_hash,
+            " ".join(client.redirect_uris),
+            int(client.chatgpt_callback),
+            client.created_at,
+            " ".join(client.redirect_presets),
+            int(client.public),
+            int(client.dynamic),
+        ),
     )
+    return bool(touched)
 
 
 def get_oauth_client(client_id: str) -> Operation[OAuthClient | None]:
@@ -293,13 +275,10 @@ def list_oauth_clients() -> Operation[list[OAuthClient]]:
 
 
 def remove_oauth_client(client_id: str) -> Operation[bool]:
-    return bool(
-        (
-            yield from _changed(
-                "DELETE FROM oauth_clients WHERE client_id = ? RETURNING client_id", (client_id,)
-            )
-        )
+    touched = yield Query(
+        "DELETE FROM oauth_clients WHERE client_id = ? RETURNING client_id", (client_id,)
     )
+    return bool(touched)
 
 
 # codes and tokens
@@ -330,7 +309,7 @@ def get_authorization_code(code_hash: str) -> Operation[AuthorizationCode | None
 def redeem_authorization_code(
     code_hash: str, grant: Grant, tokens: Sequence[IssuedToken]
 ) -> Operation[bool]:
-    claimed = yield from _changed(
+    claimed = yield Query(
         """UPDATE oauth_codes SET grant_id = ?
         WHERE code_hash = ? AND grant_id IS NULL RETURNING code_hash""",
         (grant.id, code_hash),
