@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import ParamSpec, TypeVar
 
 import asyncpg
 
-from .base import Todo
 from .migrations import CREATE_VERSION_TABLE, READ_VERSION, pending_steps
-from .sql import Connection, Operation, SQLStore
+from .queries import Dialect, Operation, Query, Row, advance
+from .sql import SQLStore
 
 __all__ = ["PostgresStore", "postgres_schema_version"]
 
@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 ESCAPE = re.compile(r"\\(.)", re.S)
 POOL_SIZE = 10  # per worker process; PostgreSQL's default max_connections is 100
 MIGRATION_LOCK = 0x706C7567  # one advisory lock id, so instances starting together migrate once
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @cache
@@ -39,34 +41,28 @@ def _numbered(sql: str) -> str:
     return head + "".join(f"${number}{part}" for number, part in enumerate(rest, 1))
 
 
-class _Adapter:
-    """An asyncpg pool or connection behind the aiosqlite calls the shared SQL makes."""
-
-    def __init__(self, target: asyncpg.Pool | asyncpg.Connection) -> None:
-        self._target = target
-
-    async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> None:
-        await self._target.execute(_numbered(sql), *parameters)
-
-    async def executemany(self, sql: str, parameters: Sequence[Sequence[Any]]) -> None:
-        await self._target.executemany(_numbered(sql), parameters)
-
-    async def execute_fetchall(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
-        return [tuple(row) for row in await self._target.fetch(_numbered(sql), *parameters)]
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\x00", "\\0")
 
 
-class _Transactions:
-    """Each write operation in its own transaction on a pooled connection."""
+def _unescaped(text: str) -> str:
+    return ESCAPE.sub(lambda match: "\x00" if match[1] == "0" else match[1], text)
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
 
-    async def submit(self, operation: Operation) -> Any:
-        async with self._pool.acquire() as connection, connection.transaction():
-            return await operation(_Adapter(connection))
+async def _execute(target: asyncpg.Pool | asyncpg.Connection, query: Query) -> list[Row]:
+    sql = _numbered(query.sql)
+    if query.many:
+        await target.executemany(sql, query.parameters)
+        return []
+    return [tuple(row) for row in await target.fetch(sql, *query.parameters)]
 
-    async def close(self) -> None:
-        """Nothing queued here: the pool's close waits for operations in flight."""
+
+async def _run(target: asyncpg.Pool | asyncpg.Connection, operation: Operation[T]) -> T:
+    """Run a shared operation (queries.py): on a connection, or on the pool for a read."""
+    step = advance(operation, None)
+    while isinstance(step, Query):
+        step = advance(operation, await _execute(target, step))
+    return step.result
 
 
 async def _migrate(connection: asyncpg.Connection) -> None:
@@ -94,10 +90,14 @@ async def postgres_schema_version(url: str) -> int:
 class PostgresStore(SQLStore):
     """A connection pool; every write is its own committed transaction."""
 
+    _dialect = Dialect(
+        stored_text=_escaped,
+        read_text=_unescaped,
+        owner_lock="SELECT pg_advisory_xact_lock(hashtext(?))",
+    )
+
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
-        self._reader = _Adapter(pool)
-        self._committer = _Transactions(pool)
 
     @classmethod
     async def open(cls, url: str) -> PostgresStore:
@@ -110,15 +110,16 @@ class PostgresStore(SQLStore):
             raise
         return cls(pool)
 
-    def _stored_text(self, text: str) -> str:
-        return text.replace("\\", "\\\\").replace("\x00", "\\0")
+    async def _read(
+        self, operation: Callable[P, Operation[T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        return await _run(self._pool, operation(*args, **kwargs))
 
-    def _todo(self, row: Any) -> Todo:
-        text = ESCAPE.sub(lambda match: "\x00" if match[1] == "0" else match[1], row[1])
-        return Todo(id=row[0], text=text, created_at=row[2])
-
-    async def _lock_owner(self, connection: Connection, owner: str) -> None:
-        await connection.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (owner,))
+    async def _write(
+        self, operation: Callable[P, Operation[T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        async with self._pool.acquire() as connection, connection.transaction():
+            return await _run(connection, operation(*args, **kwargs))
 
     async def close(self) -> None:
         """Wait for queries in flight, then close every connection."""

@@ -18,15 +18,13 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
 
-from .base import Todo
 from .migrations import CREATE_VERSION_TABLE, READ_VERSION, pending_steps
-from .sqlite_accounts import SQLiteAccounts
+from .sqlite_operations import SQLiteOperations
 
 __all__ = ["SQLiteStore", "sqlite_schema_version"]
 
@@ -37,7 +35,6 @@ Operation = Callable[[sqlite3.Connection], Any]
 Outcome = tuple[bool, Any]  # (succeeded, the result or the exception)
 BatchRunner = Callable[[sqlite3.Connection, list[Operation]], list[Outcome]]
 BUSY_TIMEOUT_MS = 10_000
-TODO_COLUMNS = "id, text, created_at"
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:
@@ -94,14 +91,6 @@ async def _in_thread(
     """
     result: T = await connection._execute(lambda: function(connection._conn))  # type: ignore[no-untyped-call]
     return result
-
-
-def _todo(row: Any) -> Todo:
-    return Todo(id=row[0], text=row[1], created_at=row[2])
-
-
-def _first_todo(rows: list[Any]) -> Todo | None:
-    return _todo(rows[0]) if rows else None
 
 
 def _each(connection: sqlite3.Connection, operations: list[Operation]) -> list[Outcome]:
@@ -204,7 +193,7 @@ class _GroupCommit:
         return [(True, result) for result in results]
 
 
-class SQLiteStore(SQLiteAccounts):
+class SQLiteStore(SQLiteOperations):
     """The embedded store: one writer connection with group commit, one reader connection."""
 
     def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
@@ -225,60 +214,6 @@ class SQLiteStore(SQLiteAccounts):
             raise
         reader = await _connect(path)
         return cls(writer, reader)
-
-    async def list_todos(self, owner: str, limit: int, offset: int) -> list[Todo]:
-        def select(connection: sqlite3.Connection) -> list[Todo]:
-            rows = connection.execute(
-                f"SELECT {TODO_COLUMNS} FROM todos WHERE owner = ? ORDER BY id LIMIT ? OFFSET ?",
-                (owner, limit, offset),
-            )
-            return [_todo(row) for row in rows]
-
-        result: list[Todo] = await self._reads.submit(select)
-        return result
-
-    async def add_todo(self, owner: str, text: str) -> Todo:
-        created_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-        def insert(connection: sqlite3.Connection) -> Todo:
-            # fetchall, not fetchone: a RETURNING statement finishes only when fully read.
-            ((todo_id,),) = connection.execute(
-                "INSERT INTO todos (owner, text, created_at) VALUES (?, ?, ?) RETURNING id",
-                (owner, text, created_at),
-            ).fetchall()
-            return Todo(id=todo_id, text=text, created_at=created_at)
-
-        result: Todo = await self._committer.submit(insert)
-        return result
-
-    async def delete_todo_at(self, owner: str, index: int) -> Todo | None:
-        def delete(connection: sqlite3.Connection) -> Todo | None:
-            return _first_todo(
-                connection.execute(
-                    f"""DELETE FROM todos WHERE id = (
-                        SELECT id FROM todos WHERE owner = ? ORDER BY id LIMIT 1 OFFSET ?
-                    ) RETURNING {TODO_COLUMNS}""",
-                    (owner, index),
-                ).fetchall()
-            )
-
-        result: Todo | None = await self._committer.submit(delete)
-        return result
-
-    async def delete_todo(self, owner: str, todo_id: int) -> Todo | None:
-        def delete(connection: sqlite3.Connection) -> Todo | None:
-            return _first_todo(
-                connection.execute(
-                    f"DELETE FROM todos WHERE owner = ? AND id = ? RETURNING {TODO_COLUMNS}",
-                    (owner, todo_id),
-                ).fetchall()
-            )
-
-        result: Todo | None = await self._committer.submit(delete)
-        return result
-
-    async def ping(self) -> None:
-        await self._reads.submit(lambda connection: connection.execute("SELECT 1").fetchall())
 
     async def close(self) -> None:
         await self._committer.close()
