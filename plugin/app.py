@@ -68,7 +68,12 @@ def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Qu
 
     files = PluginFiles(settings)
     install_console(app, files)
-    install_proxy(app, settings, is_console_path if settings.console else lambda path: False)
+
+    def answered_here(path: str) -> bool:
+        """In proxy mode: health checks are about this process, the console is this server's."""
+        return path in health.HEALTH_PATHS or (settings.console and is_console_path(path))
+
+    install_proxy(app, settings, answered_here)
     asgi: Any = app.asgi_app
     asgi = CORSMiddleware(
         mount_mcp(PluginFilesMiddleware(asgi, files), asgi, files, settings, authenticator),

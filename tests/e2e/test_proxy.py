@@ -183,6 +183,7 @@ def test_upstream_down_is_502_and_the_proxy_keeps_running(
         assert answer.status_code == 502
         assert answer.json()["error"] == "upstream_unreachable"
     assert httpx.get(f"{proxy.url}/.well-known/ai-plugin.json").status_code == 200
+    assert httpx.get(f"{proxy.url}/healthz").status_code == 200  # the proxy itself is up
     assert "GET /todos/ann -> 502 in " in proxy.log()
 
 
