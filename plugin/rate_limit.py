@@ -1,8 +1,8 @@
 """``PLUGIN_RATE_LIMIT``: a budget of requests per caller, answered 429 with ``Retry-After``.
 
 ChatGPT honours 429 and backs off. The caller is, in order: the user the credential names
-(``user_http``, ``oauth``), the service token in ``service_http`` (hashed: all of ChatGPT's
-traffic shares it), the ``openai-ephemeral-user-id`` header ChatGPT sends, else the client
+(``user_http``, ``oauth``), the service token in ``service_http`` (all of ChatGPT's traffic
+shares it), the ``openai-ephemeral-user-id`` header ChatGPT sends, else the client
 address after the trusted proxies.
 
 Each caller has a GCRA bucket (a token bucket kept as one timestamp): ``burst`` requests at
@@ -14,7 +14,6 @@ never limited; views marked :func:`unlimited` (health checks) neither.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from collections.abc import Callable
@@ -73,9 +72,8 @@ def caller_key(settings: Settings) -> str:
     user = getattr(identity, "user", None)
     if user:
         return f"user:{user}"
-    if settings.auth == "service_http":
-        credential = request.headers.get("Authorization", "")
-        return "service:" + hashlib.sha256(credential.encode()).hexdigest()[:32]
+    if identity is not None and settings.auth == "service_http":
+        return "service"  # authenticated, so it carried the one service token
     ephemeral = request.headers.get(EPHEMERAL_USER_HEADER)
     if ephemeral:
         return f"ephemeral:{ephemeral[:128]}"

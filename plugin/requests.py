@@ -50,9 +50,12 @@ def require_text(body: dict[str, Any], name: str, max_length: int) -> str:
 
 
 def query_int(name: str, default: int, minimum: int, maximum: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
+    if not request.query_string:  # the common case; parsing it and a miss both cost
         return default
+    args = request.args
+    if name not in args:  # ``args.get`` builds a BadRequestKeyError on a miss
+        return default
+    raw = args[name]
     if not INTEGER.fullmatch(raw):
         raise ValidationFailed(f"'{name}' must be an integer.")
     value = int(raw)

@@ -14,7 +14,15 @@ from werkzeug.datastructures import Headers
 
 from ..errors import NotFound, Unauthorized
 
-__all__ = ["Authenticator", "Identity", "credentials", "secrets_equal", "unauthorized"]
+__all__ = [
+    "Authenticator",
+    "Identity",
+    "credentials",
+    "digest_equals",
+    "secret_digest",
+    "secrets_equal",
+    "unauthorized",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +52,18 @@ class Authenticator(Protocol):
         """Return the caller's identity or raise :class:`Unauthorized`."""
 
 
+def secret_digest(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
+
+
+def digest_equals(given: str, expected_digest: bytes) -> bool:
+    """Constant-time comparison with a :func:`secret_digest`; comparing digests of equal
+    length also hides the secret's length."""
+    return hmac.compare_digest(secret_digest(given), expected_digest)
+
+
 def secrets_equal(given: str, expected: str) -> bool:
-    """Constant-time comparison that also hides the expected length."""
-    return hmac.compare_digest(
-        hashlib.sha256(given.encode()).digest(), hashlib.sha256(expected.encode()).digest()
-    )
+    return digest_equals(given, secret_digest(expected))
 
 
 def unauthorized(scheme: str, description: str) -> Unauthorized:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from werkzeug.datastructures import Headers
 
-from .base import Identity, credentials, secrets_equal, unauthorized
+from .base import Identity, credentials, digest_equals, secret_digest, unauthorized
 from .none import ANONYMOUS
 
 __all__ = ["ServiceToken"]
@@ -12,7 +12,7 @@ __all__ = ["ServiceToken"]
 
 class ServiceToken:
     def __init__(self, token: str, scheme: str, api_key_header: str = "") -> None:
-        self._token = token
+        self._digest = secret_digest(token)  # hashed once: it is compared on every call
         self._scheme = scheme
         self._header = api_key_header
 
@@ -20,7 +20,7 @@ class ServiceToken:
         # Check every reading so the time taken does not depend on which one matched.
         matched = False
         for candidate in credentials(headers, self._scheme, self._header):
-            matched |= secrets_equal(candidate, self._token)
+            matched |= digest_equals(candidate, self._digest)
         if not matched:
             raise unauthorized(self._scheme, "Missing or invalid service token.")
         return ANONYMOUS
