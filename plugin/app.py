@@ -10,12 +10,13 @@ from typing import Any
 from quart import Quart
 
 from . import health, todos
-from .access_log import AccessLogMiddleware
+from .access_log import AccessLog
 from .allowlist import with_allowlist
 from .auth import Clock, build_authenticator, install_authentication
 from .config import Settings, load_settings
 from .console import install_console
-from .cors import CORSMiddleware
+from .cors import CORSPolicy
+from .edge import EdgeMiddleware
 from .errors import install_error_handlers
 from .https_redirect import with_https_redirect
 from .mcp import mount_mcp
@@ -26,7 +27,6 @@ from .rate_limit import install_rate_limit
 from .recent_calls import is_console_path
 from .state import AppState
 from .storage import open_store
-from .unread_body import UnreadBodyMiddleware
 
 __all__ = ["create_app"]
 
@@ -75,14 +75,9 @@ def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Qu
 
     install_proxy(app, settings, answered_here)
     asgi: Any = app.asgi_app
-    asgi = CORSMiddleware(
-        mount_mcp(PluginFilesMiddleware(asgi, files), asgi, files, settings, authenticator),
-        settings.cors_origins,
-        OAUTH_PAGE_PREFIXES,
-    )
-    asgi = UnreadBodyMiddleware(with_https_redirect(with_allowlist(asgi, settings), settings))
-    recent = state.recent_calls if settings.console else None
-    if settings.access_log or recent is not None:
-        asgi = AccessLogMiddleware(asgi, recent, log_lines=settings.access_log)
+    asgi = mount_mcp(PluginFilesMiddleware(asgi, files), asgi, files, settings, authenticator)
+    asgi = with_https_redirect(with_allowlist(asgi, settings), settings)
+    access = AccessLog(state.recent_calls if settings.console else None, settings.access_log)
+    asgi = EdgeMiddleware(asgi, CORSPolicy(settings.cors_origins, OAUTH_PAGE_PREFIXES), access)
     app.asgi_app = asgi  # type: ignore[method-assign]
     return app

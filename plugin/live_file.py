@@ -35,6 +35,7 @@ class FileProblem(Exception):
 class LiveFile(Generic[T]):
     def __init__(self, path: Path, parse: Callable[[Path, bytes], T]) -> None:
         self.path = path
+        self._fspath = os.fspath(path)  # os.stat converts a Path on every call
         self._parse = parse
         self._signature: tuple[int, int, int] | None = None
         self._value: T | None = None
@@ -44,7 +45,7 @@ class LiveFile(Generic[T]):
     def current(self) -> T:
         """The newest good parse; raises :class:`FileProblem` if there has never been one."""
         try:
-            stat = os.stat(self.path)
+            stat = os.stat(self._fspath)
             signature = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
         except OSError as error:
             self._fail(FileProblem(self.path, error.strerror or "cannot be read"))

@@ -8,6 +8,7 @@ loopback hosts, which is what a developer installing ``http://localhost:PORT`` n
 
 from __future__ import annotations
 
+import functools
 import re
 
 from . import networks
@@ -43,7 +44,13 @@ def public_base_url(settings: Settings, scope: Scope) -> str | None:
         if scheme not in ("http", "https") or host is None or not HOST.fullmatch(host):
             return None
         return f"{scheme}://{host}"
-    if host is None or not HOST.fullmatch(host):
+    return None if host is None else _loopback_base_url(scheme, host)
+
+
+@functools.lru_cache(maxsize=64)
+def _loopback_base_url(scheme: str, host: str) -> str | None:
+    """``scheme://host`` if ``host`` is a loopback host; cached, as every fetch asks again."""
+    if not HOST.fullmatch(host):
         return None
     hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
     if hostname.lower() not in LOOPBACK_HOSTS:

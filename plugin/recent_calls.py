@@ -27,15 +27,21 @@ class Call:
 
 
 class RecentCalls:
-    """A bounded ring, one per app; old calls fall off the end. The query is never kept."""
+    """A bounded ring, one per app; old calls fall off the end. The query is never kept.
+
+    Recording is paid by every request and reading only by the console: calls are kept as
+    plain tuples and become :class:`Call` objects when read."""
 
     def __init__(self, size: int = 100) -> None:
-        self._calls: deque[Call] = deque(maxlen=size)
+        self._calls: deque[tuple[float, str, str, int, float]] = deque(maxlen=size)
 
     def record(self, method: str, path: str, status: int, ms: float) -> None:
         if not is_console_path(path):
-            self._calls.append(Call(time.time(), method, path, status, round(ms, 1)))
+            self._calls.append((time.time(), method, path, status, ms))
 
     def as_json(self) -> list[dict[str, Any]]:
         """Newest first."""
-        return [asdict(call) for call in reversed(self._calls)]
+        return [
+            asdict(Call(at, method, path, status, round(ms, 1)))
+            for at, method, path, status, ms in reversed(self._calls)
+        ]

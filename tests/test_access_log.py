@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 
@@ -55,3 +56,24 @@ async def test_access_log_off(make_client: MakeClient, caplog: pytest.LogCapture
     client = await make_client(access_log=False)
     await client.get("/todos/ann")
     assert not [record for record in caplog.records if record.name == "plugin.access"]
+
+
+async def test_access_records_are_whole_log_records(
+    make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Access records skip makeRecord; any handler or format must still find every field."""
+    caplog.set_level(logging.INFO)
+    client = await make_client()
+    before = time.time()
+    await client.get("/todos/ann")
+    (record,) = [record for record in caplog.records if record.name == "plugin.access"]
+    assert before <= record.created <= time.time()
+    plain = logging.LogRecord("plugin.access", logging.INFO, __file__, 0, "m", (), None)
+    assert set(vars(plain)) <= set(vars(record))
+    assert abs(record.relativeCreated - plain.relativeCreated) < 5000
+    line = logging.Formatter(
+        "%(asctime)s.%(msecs)03d %(relativeCreated)d %(levelname)s %(name)s %(module)s "
+        "%(funcName)s %(process)d %(message)s"
+    ).format(record)
+    assert " INFO plugin.access access_log access " in line
+    assert " GET /todos/ann 200 " in line
