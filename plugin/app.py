@@ -40,7 +40,11 @@ def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Qu
     if settings is None:
         settings = load_settings(os.environ)
     app = Quart(__name__, static_folder=None)  # static/ is served by PluginFilesMiddleware
-    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, PROVIDE_AUTOMATIC_OPTIONS=True)
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        PROVIDE_AUTOMATIC_OPTIONS=True,
+        BODY_TIMEOUT=None,  # the edge layer times bodies out, for every route (edge.py)
+    )
     state = AppState(settings)
     state.install(app)
     install_error_handlers(app)
@@ -78,6 +82,7 @@ def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Qu
     asgi = mount_mcp(PluginFilesMiddleware(asgi, files), asgi, files, settings, authenticator)
     asgi = with_https_redirect(with_allowlist(asgi, settings), settings)
     access = AccessLog(state.recent_calls if settings.console else None, settings.access_log)
-    asgi = EdgeMiddleware(asgi, CORSPolicy(settings.cors_origins, OAUTH_PAGE_PREFIXES), access)
+    cors = CORSPolicy(settings.cors_origins, OAUTH_PAGE_PREFIXES)
+    asgi = EdgeMiddleware(asgi, cors, access, settings.body_timeout)
     app.asgi_app = asgi  # type: ignore[method-assign]
     return app

@@ -70,6 +70,7 @@ class Settings:
     access_log: bool = True
     log_level: str = "INFO"
     max_body_bytes: int = 64 * 1024
+    body_timeout: float = 60.0
     # user auth (user_http keys, oauth)
     api_key_header: str = ""
     oauth_scopes: tuple[str, ...] = ()
@@ -113,6 +114,7 @@ class Settings:
         _check(self.workers >= 1, "workers", "must be at least 1")
         _check(self.trusted_proxy_hops >= 0, "trusted_proxy_hops", "must be 0 or more")
         _check(self.max_body_bytes >= 1024, "max_body_bytes", "must be at least 1024")
+        _check(self.body_timeout > 0, "body_timeout", "must be more than 0 seconds")
         _check((self.root / "manifest.json").is_file(), "root", f"{self.root} has no manifest.json")
         if self.auth == "service_http" and not self.upstream:  # a proxy's upstream checks it
             _check(

@@ -11,7 +11,12 @@ Every request, whatever answers it (the plugin files, MCP, the API, a refusal), 
   routing, a 405 from the plugin files. Hypercorn then closes the HTTP/1.1 connection, since
   the request is not over, but without saying so, and a client that reuses the connection
   (browsers, httpx, requests) sees its next request fail with "server disconnected": measured
-  with httpx, about one sequence in eight of such answers broke the request after it.
+  with httpx, about one sequence in eight of such answers broke the request after it;
+- a deadline for its body (``PLUGIN_BODY_TIMEOUT``): a body still incomplete then is answered
+  408 and the app sees the client gone. Quart has its own (``BODY_TIMEOUT``), but it waits for
+  the body in ``asyncio.wait_for``, a task per request, which cost about a tenth of a POST's
+  CPU time (bench/run.py); and ``/mcp`` and the proxy read their bodies outside Quart. Here the
+  deadline is an ``asyncio.timeout`` around each wait for more of the body, no task.
 
 They were three layers, each scanning the headers and wrapping ``send``; as one they cost a
 single scan and a single wrapper (measured with bench/run.py on the cached manifest).
@@ -19,25 +24,30 @@ single scan and a single wrapper (measured with bench/run.py on the cached manif
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import MutableMapping
 from typing import Any
 
 from .access_log import AccessLog
-from .asgi import ASGIApp, Receive, Scope, Send
+from .asgi import ASGIApp, Receive, Scope, Send, send_error
 from .cors import VARY, CORSPolicy
 
 __all__ = ["EdgeMiddleware"]
 
 CLOSE = (b"connection", b"close")
 NO_ORIGIN = [VARY]
+GONE: MutableMapping[str, Any] = {"type": "http.disconnect"}
 
 
 class EdgeMiddleware:
-    def __init__(self, app: ASGIApp, cors: CORSPolicy, access: AccessLog) -> None:
+    def __init__(
+        self, app: ASGIApp, cors: CORSPolicy, access: AccessLog, body_timeout: float
+    ) -> None:
         self._app = app
         self._cors = cors
         self._access = access
+        self._body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,9 +71,12 @@ class EdgeMiddleware:
                 private_network = value
         allowed = self._cors.allows(origin, scope["path"])
         status = 0
+        timed_out = False
 
         async def send_and_track(message: MutableMapping[str, Any]) -> None:
             nonlocal status
+            if timed_out:  # the 408 is the answer; the app's comes too late
+                return
             if message["type"] == "http.response.start":
                 status = message["status"]
                 extra = [VARY, (b"access-control-allow-origin", origin)] if allowed else NO_ORIGIN
@@ -74,10 +87,27 @@ class EdgeMiddleware:
 
         app_receive = receive
         if body_coming:
+            deadline = asyncio.get_running_loop().time() + self._body_timeout
 
             async def receive_and_track() -> MutableMapping[str, Any]:
-                nonlocal body_coming
-                message = await receive()
+                nonlocal body_coming, timed_out
+                if not body_coming:  # waiting for a disconnect: no deadline
+                    return await receive()
+                if timed_out:
+                    return GONE
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        message = await receive()
+                except TimeoutError:
+                    if status == 0:  # nothing answered yet
+                        await send_error(
+                            send_and_track,
+                            408,
+                            "request_timeout",
+                            "The request body did not arrive in time (PLUGIN_BODY_TIMEOUT).",
+                        )
+                    timed_out = True
+                    return GONE
                 body_coming = message["type"] == "http.request" and message.get("more_body", False)
                 return message
 

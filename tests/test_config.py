@@ -122,6 +122,8 @@ BAD_ENVIRONMENTS = [
     ({"PLUGIN_ACCESS_LOG": "maybe"}, "PLUGIN_ACCESS_LOG"),
     ({"PLUGIN_LOG_LEVEL": "LOUD"}, "PLUGIN_LOG_LEVEL"),
     ({"PLUGIN_MAX_BODY_BYTES": "10"}, "PLUGIN_MAX_BODY_BYTES"),
+    ({"PLUGIN_BODY_TIMEOUT": "0"}, "PLUGIN_BODY_TIMEOUT"),
+    ({"PLUGIN_BODY_TIMEOUT": "soon"}, "PLUGIN_BODY_TIMEOUT"),
     ({"PLUGIN_ROOT": "/nonexistent/plugin"}, "PLUGIN_ROOT"),
     ({"PLUGIN_CONFIG": "/nonexistent/plugin.toml"}, "PLUGIN_CONFIG"),
 ]
