@@ -19,6 +19,7 @@ from .cors import CORSPolicy
 from .edge import EdgeMiddleware
 from .errors import install_error_handlers
 from .https_redirect import with_https_redirect
+from .lean_quart import make_lean
 from .mcp import mount_mcp
 from .oauth import OAUTH_PAGE_PREFIXES, install_oauth
 from .plugin_files import PluginFiles, PluginFilesMiddleware
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Qu
     if settings is None:
         settings = load_settings(os.environ)
     app = Quart(__name__, static_folder=None)  # static/ is served by PluginFilesMiddleware
+    make_lean(app)
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         PROVIDE_AUTOMATIC_OPTIONS=True,

@@ -7,6 +7,11 @@ never shows. This handler keeps the lines a loop iteration logs and writes them 
 next one (at once when no loop runs in the logging thread), the timestamp's seconds are
 formatted once per second, and records skip the names: about 3.6 us a line. Nothing is lost at
 exit: ``logging.shutdown`` flushes every handler, after the loop is gone.
+
+A line logged once per request can skip the record altogether: :func:`direct_writer` hands out
+this handler's ``write_line`` when it is the only place such a line would go (no other handler,
+no filter on the way), and the caller formats the line itself, the same text the record would
+have given (about 1.5 us instead of 5 for the access line, measured in a loop).
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ import asyncio
 import logging
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
-__all__ = ["configure_logging"]
+__all__ = ["buffered_handler", "configure_logging", "direct_writer"]
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -29,11 +35,14 @@ class _SecondsCachedFormatter(logging.Formatter):
     _text = ""
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
-        second = int(record.created)
+        return self.timestamp(record.created)
+
+    def timestamp(self, created: float) -> str:
+        second = int(created)
         if second != self._second:
-            self._text = time.strftime(self.default_time_format, self.converter(record.created))
+            self._text = time.strftime(self.default_time_format, self.converter(created))
             self._second = second
-        return f"{self._text},{int(record.msecs):03d}"
+        return f"{self._text},{int((created - second) * 1000):03d}"
 
 
 class _LoopBufferedHandler(logging.StreamHandler[TextIO]):
@@ -48,6 +57,18 @@ class _LoopBufferedHandler(logging.StreamHandler[TextIO]):
         except Exception:
             self.handleError(record)
             return
+        self._schedule_flush()
+
+    def write_line(self, level: str, name: str, message: str) -> None:
+        """What ``emit`` would write for a record of ``level`` from logger ``name``."""
+        formatter = self.formatter
+        assert isinstance(formatter, _SecondsCachedFormatter)
+        line = f"{formatter.timestamp(time.time())} {level} {name}: {message}"
+        with self.lock:  # type: ignore[union-attr]
+            self._lines.append(line)
+            self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
         if self._scheduled:
             return
         try:
@@ -72,9 +93,36 @@ class _LoopBufferedHandler(logging.StreamHandler[TextIO]):
                 pass  # as StreamHandler: a closed or broken stderr must not stop the server
 
 
+def direct_writer(logger: logging.Logger, level: int) -> Callable[[str, str, str], None] | None:
+    """The handler's ``write_line`` if a ``level`` record of ``logger`` would reach it alone."""
+    found: _LoopBufferedHandler | None = None
+    current: logging.Logger | None = logger
+    while current is not None:
+        if current.filters:
+            return None
+        for handler in current.handlers:
+            if (
+                found is not None
+                or type(handler) is not _LoopBufferedHandler
+                or handler.filters
+                or level < handler.level
+                or type(handler.formatter) is not _SecondsCachedFormatter
+                or handler.formatter._fmt != FORMAT
+            ):
+                return None
+            found = handler
+        current = current.parent if current.propagate else None
+    return found.write_line if found is not None else None
+
+
+def buffered_handler(stream: TextIO) -> logging.Handler:
+    """The CLI's handler, writing to ``stream``."""
+    handler = _LoopBufferedHandler(stream)
+    handler.setFormatter(_SecondsCachedFormatter(FORMAT))
+    return handler
+
+
 def configure_logging(level: str) -> None:
     """The CLI's logging: ``level`` and up, to stderr, through the buffered handler."""
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
-    handler = _LoopBufferedHandler(sys.stderr)
-    handler.setFormatter(_SecondsCachedFormatter(FORMAT))
-    logging.basicConfig(level=level, handlers=[handler])
+    logging.basicConfig(level=level, handlers=[buffered_handler(sys.stderr)])

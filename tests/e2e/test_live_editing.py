@@ -118,3 +118,24 @@ def test_static_and_well_known_files_are_live(
     assert added.status_code == 200 and added.text.startswith("Contact:")
     _write(plugin_root / ".well-known" / "security.txt", "Contact: mailto:b@example.com\n")
     assert "b@example.com" in httpx.get(f"{server.url}/.well-known/security.txt").text
+
+
+def test_every_save_shows_on_the_very_next_fetch(
+    live_server: Callable[..., LiveServer], plugin_root: Path
+) -> None:
+    """The served process checks files only on change notices: no fetch may see an old save,
+    whether the editor writes in place or saves a new file over the old one (rename)."""
+    server = _start(live_server, plugin_root, "none")
+    path = plugin_root / "manifest.json"
+    manifest = json.loads(path.read_text())
+    url = f"{server.url}/.well-known/ai-plugin.json"
+    with httpx.Client() as http:
+        for number in range(40):
+            manifest["description_for_human"] = f"Save number {number}."
+            if number % 2:
+                _write(path, json.dumps(manifest))
+            else:
+                saved = path.with_name("manifest.json.swp")
+                saved.write_text(json.dumps(manifest))
+                os.replace(saved, path)
+            assert http.get(url).json()["description_for_human"] == f"Save number {number}."

@@ -1,0 +1,85 @@
+"""The CLI's log handler: lines written once per loop turn, and the access line's direct path
+giving the very text a log record would have."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from plugin.access_log import AccessLog
+from plugin.log_output import buffered_handler, direct_writer
+
+LINE = re.compile(
+    r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO plugin\.access: 10\.0\.0\.7 GET /todos/ann 200 "
+    r"\d+\.\dms"
+)
+
+
+@contextmanager
+def cli_handler_only() -> Iterator[io.StringIO]:
+    """``plugin.access`` logging only to the CLI's handler, as in a served process.
+
+    Entered in the test itself: pytest adds its capture handlers when the test starts."""
+    access = logging.getLogger("plugin.access")
+    saved = access.handlers[:], access.propagate, access.level
+    output = io.StringIO()
+    access.handlers[:] = [buffered_handler(output)]
+    access.propagate = False
+    access.setLevel(logging.INFO)
+    try:
+        yield output
+    finally:
+        access.handlers[:], access.propagate = saved[0], saved[1]
+        access.setLevel(saved[2])
+
+
+SCOPE = {"method": "GET", "path": "/todos/ann", "client": ("10.0.0.7", 5555)}
+
+
+async def test_access_line_written_directly_matches_the_record_format() -> None:
+    access = logging.getLogger("plugin.access")
+    with cli_handler_only() as stream:
+        assert direct_writer(access, logging.INFO) is not None
+        AccessLog(None, log_lines=True).record(SCOPE, 200, 0.0)
+        assert stream.getvalue() == "", "written at the next loop turn, not at once"
+        await asyncio.sleep(0)
+        (direct,) = stream.getvalue().splitlines()
+        assert LINE.fullmatch(direct), direct
+        # The same message as a record, through the same handler: the same text but the time.
+        access.info("%s", direct.split(": ", 1)[1])
+        await asyncio.sleep(0)
+        via_record = stream.getvalue().splitlines()[1]
+    assert via_record.split(" ", 2)[2] == direct.split(" ", 2)[2]
+
+
+async def test_any_other_listener_gets_real_records(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    access = logging.getLogger("plugin.access")
+    with cli_handler_only() as stream:
+        access.propagate = True  # caplog's handler sits on the root logger too
+        assert direct_writer(access, logging.INFO) is None
+        AccessLog(None, log_lines=True).record(SCOPE, 200, 0.0)
+        await asyncio.sleep(0)
+        assert LINE.fullmatch(stream.getvalue().strip())  # the CLI's handler has its line too
+    (record,) = [record for record in caplog.records if record.name == "plugin.access"]
+    assert " GET /todos/ann 200 " in record.getMessage()
+
+
+def test_a_filter_or_a_second_handler_turns_the_direct_path_off() -> None:
+    access = logging.getLogger("plugin.access")
+    with cli_handler_only():
+        access.addFilter(lambda record: True)
+        assert direct_writer(access, logging.INFO) is None
+        access.filters.clear()
+        access.addHandler(logging.StreamHandler(io.StringIO()))
+        assert direct_writer(access, logging.INFO) is None
+        access.handlers.pop()
+        assert direct_writer(access, logging.INFO) is not None
+        access.handlers[0].setLevel(logging.WARNING)
+        assert direct_writer(access, logging.INFO) is None
