@@ -15,8 +15,9 @@ Every request, whatever answers it (the plugin files, MCP, the API, a refusal), 
 - a deadline for its body (``PLUGIN_BODY_TIMEOUT``): a body still incomplete then is answered
   408 and the app sees the client gone. Quart has its own (``BODY_TIMEOUT``), but it waits for
   the body in ``asyncio.wait_for``, a task per request, which cost about a tenth of a POST's
-  CPU time (bench/run.py); and ``/mcp`` and the proxy read their bodies outside Quart. Here the
-  deadline is an ``asyncio.timeout`` around each wait for more of the body, no task.
+  CPU time (bench/run.py); and ``/mcp`` and the proxy read their bodies outside Quart. Here
+  each wait for more of the body is watched by one sweeper (body_deadline.py), no task or
+  timer per request.
 
 They were three layers, each scanning the headers and wrapping ``send``; as one they cost a
 single scan and a single wrapper (measured with bench/run.py on the cached manifest).
@@ -31,6 +32,7 @@ from typing import Any
 
 from .access_log import AccessLog
 from .asgi import ASGIApp, Receive, Scope, Send, send_error
+from .body_deadline import BodyDeadlines
 from .cors import VARY, CORSPolicy
 
 __all__ = ["EdgeMiddleware"]
@@ -47,7 +49,7 @@ class EdgeMiddleware:
         self._app = app
         self._cors = cors
         self._access = access
-        self._body_timeout = body_timeout
+        self._deadlines = BodyDeadlines(body_timeout)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -87,7 +89,8 @@ class EdgeMiddleware:
 
         app_receive = receive
         if body_coming:
-            deadline = asyncio.get_running_loop().time() + self._body_timeout
+            deadlines = self._deadlines
+            deadline = asyncio.get_running_loop().time() + deadlines.timeout
 
             async def receive_and_track() -> MutableMapping[str, Any]:
                 nonlocal body_coming, timed_out
@@ -96,8 +99,7 @@ class EdgeMiddleware:
                 if timed_out:
                     return GONE
                 try:
-                    async with asyncio.timeout_at(deadline):
-                        message = await receive()
+                    message = await deadlines.wait(receive, deadline)
                 except TimeoutError:
                     if status == 0:  # nothing answered yet
                         await send_error(

@@ -84,6 +84,14 @@ class LiveServer:
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path and self.log_path.exists() else ""
 
+    def log_once(self, text: str, timeout: float = 5) -> str:
+        """The log as soon as it holds ``text``: info lines reach it in batches (log_output.py)."""
+        deadline = time.monotonic() + timeout
+        while text not in (log := self.log()):
+            assert time.monotonic() < deadline, f"{text!r} never logged:\n{log}"
+            time.sleep(0.02)
+        return log
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
         assert self.process is not None
         if self.process.poll() is None:

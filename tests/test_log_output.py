@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 
 from plugin.access_log import AccessLog
-from plugin.log_output import buffered_handler, direct_writer
+from plugin.log_output import FLUSH_SECONDS, MAX_LINES, buffered_handler, direct_writer
 
 LINE = re.compile(
     r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO plugin\.access: 10\.0\.0\.7 GET /todos/ann 200 "
@@ -47,13 +47,14 @@ async def test_access_line_written_directly_matches_the_record_format() -> None:
     with cli_handler_only() as stream:
         assert direct_writer(access, logging.INFO) is not None
         AccessLog(None, log_lines=True).record(SCOPE, 200, 0.0)
-        assert stream.getvalue() == "", "written at the next loop turn, not at once"
         await asyncio.sleep(0)
+        assert stream.getvalue() == "", "written with the lines that follow, not at once"
+        await asyncio.sleep(FLUSH_SECONDS + 0.05)
         (direct,) = stream.getvalue().splitlines()
         assert LINE.fullmatch(direct), direct
         # The same message as a record, through the same handler: the same text but the time.
         access.info("%s", direct.split(": ", 1)[1])
-        await asyncio.sleep(0)
+        await asyncio.sleep(FLUSH_SECONDS + 0.05)
         via_record = stream.getvalue().splitlines()[1]
     assert via_record.split(" ", 2)[2] == direct.split(" ", 2)[2]
 
@@ -65,7 +66,7 @@ async def test_any_other_listener_gets_real_records(caplog: pytest.LogCaptureFix
         access.propagate = True  # caplog's handler sits on the root logger too
         assert direct_writer(access, logging.INFO) is None
         AccessLog(None, log_lines=True).record(SCOPE, 200, 0.0)
-        await asyncio.sleep(0)
+        await asyncio.sleep(FLUSH_SECONDS + 0.05)
         assert LINE.fullmatch(stream.getvalue().strip())  # the CLI's handler has its line too
     (record,) = [record for record in caplog.records if record.name == "plugin.access"]
     assert " GET /todos/ann 200 " in record.getMessage()
@@ -83,3 +84,32 @@ def test_a_filter_or_a_second_handler_turns_the_direct_path_off() -> None:
         assert direct_writer(access, logging.INFO) is not None
         access.handlers[0].setLevel(logging.WARNING)
         assert direct_writer(access, logging.INFO) is None
+
+
+async def test_warnings_and_a_full_buffer_are_written_at_once() -> None:
+    access = logging.getLogger("plugin.access")
+    with cli_handler_only() as stream:
+        access.info("waiting")
+        access.warning("now")
+        assert stream.getvalue().splitlines()[-1].endswith(" WARNING plugin.access: now")
+        assert len(stream.getvalue().splitlines()) == 2, "the line before it goes too, in order"
+        for number in range(MAX_LINES):
+            access.info("line %d", number)
+        assert stream.getvalue().splitlines()[-1].endswith(f" line {MAX_LINES - 1}")
+
+
+def test_a_flush_pending_on_an_ended_loop_does_not_hold_back_the_next_loops_lines() -> None:
+    """The CLI checks the database in a loop of its own before the server's loop starts."""
+    access = logging.getLogger("plugin.access")
+
+    async def log_and_leave() -> None:
+        access.info("from the first loop")
+
+    async def log_and_wait() -> None:
+        access.info("from the second loop")
+        await asyncio.sleep(FLUSH_SECONDS + 0.05)
+
+    with cli_handler_only() as stream:
+        asyncio.run(log_and_leave())
+        asyncio.run(log_and_wait())
+        assert stream.getvalue().splitlines()[-1].endswith(" from the second loop")
