@@ -19,7 +19,7 @@ from .cors import CORSPolicy
 from .edge import EdgeMiddleware
 from .errors import install_error_handlers
 from .https_redirect import with_https_redirect
-from .lean_quart import make_lean
+from .lean_quart import LeanQuart
 from .mcp import mount_mcp
 from .oauth import OAUTH_PAGE_PREFIXES, install_oauth
 from .plugin_files import PluginFiles, PluginFilesMiddleware
@@ -40,8 +40,8 @@ def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Qu
     ``clock`` decides when codes and tokens expire; tests pass a frozen one."""
     if settings is None:
         settings = load_settings(os.environ)
-    app = Quart(__name__, static_folder=None)  # static/ is served by PluginFilesMiddleware
-    make_lean(app)
+    # static/ is served by PluginFilesMiddleware; lean_quart.py says what LeanQuart changes.
+    app = LeanQuart(__name__, static_folder=None)
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         PROVIDE_AUTOMATIC_OPTIONS=True,

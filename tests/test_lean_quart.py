@@ -9,15 +9,14 @@ from typing import Any
 
 from quart import Quart, request
 
-from plugin.lean_quart import make_lean
+from plugin.lean_quart import LeanQuart
 
 Message = dict[str, Any]
 
 
 def _app() -> Quart:
-    app = Quart(__name__)
+    app = LeanQuart(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 10
-    make_lean(app)
     seen: list[bytes] = []
     app.config["SEEN"] = seen
 
@@ -26,6 +25,10 @@ def _app() -> Quart:
         body = await request.get_data()
         seen.append(body)
         return body
+
+    @app.get("/sync")
+    def sync_view() -> str:  # ensure_async runs it in a thread, from its cache the second time
+        return "from a plain function"
 
     @app.get("/stream")
     async def stream() -> Any:
@@ -115,3 +118,11 @@ async def test_streamed_and_ranged_answers_are_as_quart_sends_them() -> None:
     ranged = await _call(app, "GET", "/range", empty, headers=[(b"range", b"bytes=2-4")])
     assert ranged[0]["status"] == 206
     assert _body(ranged) == b"234"
+
+
+async def test_plain_functions_are_still_run_as_views_every_time() -> None:
+    app = _app()
+    empty = [{"type": "http.request", "body": b"", "more_body": False}]
+    for _ in range(2):
+        sent = await _call(app, "GET", "/sync", empty)
+        assert sent[0]["status"] == 200 and _body(sent) == b"from a plain function"
