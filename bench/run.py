@@ -99,6 +99,7 @@ class Server:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     results: dict[str, list[Result]] = field(default_factory=dict)
+    cwd: Path = REPO  # compare.py runs a second build from a worktree
 
     @property
     def url(self) -> str:
@@ -141,7 +142,7 @@ def start(server: Server, cpu: str | None) -> None:
     command = [part.replace("{port}", str(server.port)) for part in server.command]
     with open(server.log, "ab") as log:
         server.process = subprocess.Popen(
-            pinned(cpu, command), env=server.env, cwd=REPO, stdout=log, stderr=log
+            pinned(cpu, command), env=server.env, cwd=server.cwd, stdout=log, stderr=log
         )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
