@@ -33,6 +33,7 @@ class BodyDeadlines:
         """``await read()``, or :class:`TimeoutError` once the loop's clock passes ``deadline``."""
         task = asyncio.current_task()
         assert task is not None
+        cancelling = task.cancelling()  # cancellations asked for by others, before this wait
         self._waiting[task] = deadline
         sweeper = self._sweeper
         if sweeper is None or sweeper.done() or sweeper.get_loop() is not task.get_loop():
@@ -43,7 +44,8 @@ class BodyDeadlines:
             if task not in self._expired:
                 raise
             self._expired.discard(task)
-            task.uncancel()
+            if task.uncancel() > cancelling:  # someone else cancelled it too: that one stands
+                raise
             raise TimeoutError from None
         finally:
             self._waiting.pop(task, None)
@@ -52,11 +54,15 @@ class BodyDeadlines:
         loop = asyncio.get_running_loop()
         while self._waiting:
             await asyncio.sleep(self._sweep_every)
-            now = loop.time()
-            for task, deadline in list(self._waiting.items()):
-                if task.done() or task.get_loop().is_closed():  # left behind by a closed loop
-                    del self._waiting[task]
-                elif deadline <= now and task.get_loop() is loop:
-                    del self._waiting[task]
-                    self._expired.add(task)
-                    task.cancel()
+            self._expire(loop)
+
+    def _expire(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Cancel the reads of ``loop`` past their deadline; forget those of closed loops."""
+        now = loop.time()
+        for task, deadline in list(self._waiting.items()):
+            if task.done() or task.get_loop().is_closed():
+                del self._waiting[task]
+            elif deadline <= now and task.get_loop() is loop:
+                del self._waiting[task]
+                self._expired.add(task)
+                task.cancel()
