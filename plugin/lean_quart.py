@@ -37,27 +37,6 @@ __all__ = ["LeanQuart"]
 MAX_MADE_ASYNC = 1024  # functions remembered; Quart passes only hooks, views and bound methods
 
 
-class LeanQuart(Quart):
-    """Quart with the classes below, and ``ensure_async`` answered from a cache.
-
-    Quart calls ``ensure_async`` for every hook and view of every request, and each call asks
-    ``inspect`` again whether the function is a coroutine function (about 1 us each)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.asgi_http_class = InTaskHTTPConnection
-        self.request_class = RoutedRequest
-        self._made_async: dict[Callable[..., Any], Callable[..., Awaitable[Any]]] = {}
-
-    def ensure_async(self, func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-        made = self._made_async.get(func)
-        if made is None:
-            if len(self._made_async) >= MAX_MADE_ASYNC:
-                self._made_async.clear()
-            made = self._made_async[func] = super().ensure_async(func)
-        return made
-
-
 class RoutedRequest(Request):
     """A request whose ``blueprints`` is worked out once per matched rule.
 
@@ -111,3 +90,25 @@ class InTaskHTTPConnection(ASGIHTTPConnection):
         await send(
             {"type": "http.response.body", "body": payload.data[payload.begin : payload.end]}
         )
+
+
+class LeanQuart(Quart):
+    """Quart with the classes above, and ``ensure_async`` answered from a cache.
+
+    Quart calls ``ensure_async`` for every hook and view of every request, and each call asks
+    ``inspect`` again whether the function is a coroutine function (about 1 us each)."""
+
+    asgi_http_class = InTaskHTTPConnection
+    request_class = RoutedRequest
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._made_async: dict[Callable[..., Any], Callable[..., Awaitable[Any]]] = {}
+
+    def ensure_async(self, func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+        made = self._made_async.get(func)
+        if made is None:
+            if len(self._made_async) >= MAX_MADE_ASYNC:
+                self._made_async.clear()
+            made = self._made_async[func] = super().ensure_async(func)
+        return made

@@ -35,15 +35,6 @@ def _start(live_server: Callable[..., LiveServer], root: Path, mode: str) -> Liv
     return live_server(env={"PLUGIN_ROOT": str(root), **MODES[mode]})
 
 
-def _until(check: Callable[[], bool], timeout: float = 5) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
-
-
 @pytest.mark.parametrize("mode", list(MODES))
 def test_spec_edit_break_and_fix(
     live_server: Callable[..., LiveServer], plugin_root: Path, mode: str
@@ -61,8 +52,8 @@ def test_spec_edit_break_and_fix(
     _write(spec_path, original.replace("  version: 1.0.0", "  version: [1.0.0"))
     broken = httpx.get(url)
     assert broken.status_code == 200 and broken.content == edited.content
-    assert _until(lambda: "openapi.yaml:6: invalid YAML" in server.log())
-    line = next(line for line in server.log().splitlines() if "invalid YAML" in line)
+    log = server.log_once("openapi.yaml:6: invalid YAML")
+    line = next(line for line in log.splitlines() if "invalid YAML" in line)
     assert str(spec_path) in line and "serving the last good version" in line
     overview = httpx.get(f"{server.url}/console/api/overview").json()
     assert overview["problems"] == [
@@ -85,7 +76,7 @@ def test_invalid_openapi_keeps_the_last_good_spec_and_names_the_line(
     _write(spec_path, spec_path.read_text().replace("required: true", "required: yes please", 1))
     assert httpx.get(f"{server.url}/openapi.json").content == good
     expected = "openapi.yaml:14: invalid OpenAPI at paths//todos/{username}/get/parameters/0"
-    assert _until(lambda: expected in server.log()), server.log()
+    server.log_once(expected)
 
 
 @pytest.mark.parametrize("mode", list(MODES))
@@ -103,7 +94,7 @@ def test_manifest_edits_and_breaks(
     assert served["auth"]["type"] == mode  # the auth block still follows PLUGIN_AUTH
     _write(path, json.dumps(manifest)[:-1])
     assert httpx.get(url).json() == served
-    assert _until(lambda: "manifest.json:1: invalid JSON" in server.log())
+    server.log_once("manifest.json:1: invalid JSON")
 
 
 def test_static_and_well_known_files_are_live(
