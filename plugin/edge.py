@@ -16,7 +16,7 @@ Every request, whatever answers it (the plugin files, MCP, the API, a refusal), 
   408 and the app sees the client gone. Quart has its own (``BODY_TIMEOUT``), but it waits for
   the body in ``asyncio.wait_for``, a task per request, which cost about a tenth of a POST's
   CPU time (bench/run.py); and ``/mcp`` and the proxy read their bodies outside Quart. Here
-  each wait for more of the body is watched by one sweeper (body_deadline.py), no task or
+  each wait for more of the body is watched by one sweeper (deadlines.py), no task or
   timer per request.
 
 They were three layers, each scanning the headers and wrapping ``send``; as one they cost a
@@ -32,13 +32,14 @@ from typing import Any
 
 from .access_log import AccessLog
 from .asgi import ASGIApp, Receive, Scope, Send, send_error
-from .body_deadline import BodyDeadlines
 from .cors import VARY, CORSPolicy
+from .deadlines import Deadlines
 
 __all__ = ["EdgeMiddleware"]
 
 CLOSE = (b"connection", b"close")
 NO_ORIGIN = [VARY]
+MAX_LATE_SECONDS = 1.0
 GONE: MutableMapping[str, Any] = {"type": "http.disconnect"}
 
 
@@ -49,7 +50,9 @@ class EdgeMiddleware:
         self._app = app
         self._cors = cors
         self._access = access
-        self._deadlines = BodyDeadlines(body_timeout)
+        self._body_timeout = body_timeout
+        # The 408 comes up to a quarter of the timeout late, at most a second.
+        self._deadlines = Deadlines(min(MAX_LATE_SECONDS, body_timeout / 4))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -90,7 +93,7 @@ class EdgeMiddleware:
         app_receive = receive
         if body_coming:
             deadlines = self._deadlines
-            deadline = asyncio.get_running_loop().time() + deadlines.timeout
+            deadline = asyncio.get_running_loop().time() + self._body_timeout
 
             async def receive_and_track() -> MutableMapping[str, Any]:
                 nonlocal body_coming, timed_out

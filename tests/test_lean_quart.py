@@ -1,21 +1,25 @@
 """Quart's request handling run in the request's own task (plugin/lean_quart.py): the same
-answers as Quart's own, bodies in one piece, streams and ranges as before."""
+answers as Quart's own, bodies in one piece, streams and ranges as before, the same headers and
+URL adapter, and an answer nobody reads given up at its deadline."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 from quart import Quart, request
+from werkzeug.exceptions import BadHost
 
-from plugin.lean_quart import LeanQuart
+from plugin.lean_quart import SEND_LATE_SECONDS, InTaskHTTPConnection, LeanQuart
 
 Message = dict[str, Any]
 
 
-def _app() -> Quart:
-    app = LeanQuart(__name__)
+def _app(kind: type[Quart] = LeanQuart) -> Quart:
+    app = kind(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 10
     seen: list[bytes] = []
     app.config["SEEN"] = seen
@@ -44,7 +48,29 @@ def _app() -> Quart:
         await response.make_conditional(request, accept_ranges=True, complete_length=10)
         return response
 
+    @app.get("/headers")
+    async def headers() -> Any:
+        return {
+            "items": list(request.headers.items()),
+            "missing": request.headers.get("X-Missing", "default"),
+            "typed": request.headers.get("x-number", type=int),
+            "host": request.host,
+        }
+
+    @app.get("/folder/")
+    async def folder() -> str:
+        return "a folder"
+
     return app
+
+
+def _scope(method: str, path: str, headers: list[tuple[bytes, bytes]], **extra: Any) -> Any:
+    return {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "root_path": "", "headers": headers, "client": ("127.0.0.1", 1), "server": None,
+        "extensions": {}, "state": {}, **extra,
+    }  # fmt: skip
 
 
 async def _call(
@@ -62,14 +88,8 @@ async def _call(
     async def send(message: Message) -> None:
         sent.append(message)
 
-    headers = [(b"host", b"localhost"), *extra.get("headers", [])]
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-        "root_path": "", "headers": headers, "client": ("127.0.0.1", 1), "server": None,
-        "extensions": {}, "state": {},
-    }  # fmt: skip
-    await asyncio.wait_for(app(scope, receive, send), 5)
+    headers = [(b"host", b"localhost"), *extra.pop("headers", [])]
+    await asyncio.wait_for(app(_scope(method, path, headers, **extra), receive, send), 5)
     return sent
 
 
@@ -126,3 +146,86 @@ async def test_plain_functions_are_still_run_as_views_every_time() -> None:
     for _ in range(2):
         sent = await _call(app, "GET", "/sync", empty)
         assert sent[0]["status"] == 200 and _body(sent) == b"from a plain function"
+
+
+EMPTY = [{"type": "http.request", "body": b"", "more_body": False}]
+
+
+@pytest.mark.parametrize("http_version", ["1.1", "1.0"])
+async def test_headers_read_as_from_quarts_own_request(http_version: str) -> None:
+    sent_headers = [
+        (b"x-number", b"42"),
+        (b"accept", b"*/*"),
+        (b"x-twice", b"1"),
+        (b"x-twice", b"2"),
+    ]
+    answers = [
+        await _call(
+            _app(kind), "GET", "/headers", EMPTY, headers=sent_headers, http_version=http_version
+        )
+        for kind in (LeanQuart, Quart)
+    ]
+    assert answers[0][0]["status"] == 200
+    assert _body(answers[0]) == _body(answers[1])
+    assert b'"missing":"default"' in _body(answers[0]) and b'"typed":42' in _body(answers[0])
+
+
+@pytest.mark.parametrize(
+    ("scheme", "host"),
+    [
+        ("http", "127.0.0.1:5003"),
+        ("http", "Example.COM:80"),
+        ("https", "example.com:443"),
+        ("https", "example.com:80"),
+        ("http", "b\u00fccher.example"),
+        ("http", ""),
+    ],
+)
+async def test_the_url_adapter_is_quarts(scheme: str, host: str) -> None:
+    adapters = []
+    for kind in (LeanQuart, Quart):
+        app = _app(kind)
+        scope = _scope("GET", "/folder/", [(b"host", host.encode())], scheme=scheme)
+        scope["query_string"] = b"a=1"
+        built = InTaskHTTPConnection(app, scope)._create_request_from_scope(_never)
+        adapter = app.create_url_adapter(built)
+        adapters.append({k: v for k, v in vars(adapter).items() if k != "map"})
+    assert adapters[0] == adapters[1]
+
+
+async def test_a_host_idna_cannot_encode_is_refused_as_by_quart() -> None:
+    for kind in (LeanQuart, Quart):
+        app = _app(kind)
+        scope = _scope("GET", "/folder/", [(b"host", b"a..b")])
+        built = InTaskHTTPConnection(app, scope)._create_request_from_scope(_never)
+        with pytest.raises(BadHost):
+            app.create_url_adapter(built)
+
+
+async def test_a_redirect_names_the_requested_host() -> None:
+    sent = await _call(_app(), "GET", "/folder", EMPTY, headers=[])
+    assert sent[0]["status"] == 308
+    assert (b"location", b"http://localhost/folder/") in sent[0]["headers"]
+
+
+async def test_an_answer_nobody_reads_is_given_up_at_its_deadline() -> None:
+    app = _app()
+    app.config["RESPONSE_TIMEOUT"] = 0.05
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return EMPTY[0]
+
+    async def send(message: Message) -> None:  # as a socket whose buffer stays full
+        sent.append(message)
+        if message["type"] == "http.response.body":
+            await asyncio.Event().wait()
+
+    started = time.monotonic()
+    await asyncio.wait_for(app(_scope("GET", "/sync", [(b"host", b"localhost")]), receive, send), 5)
+    assert time.monotonic() - started < 0.05 + SEND_LATE_SECONDS + 1
+    assert [message["type"] for message in sent] == ["http.response.start", "http.response.body"]
+
+
+async def _never(message: Message) -> None:
+    raise AssertionError("nothing is sent while a request is made")

@@ -1,5 +1,5 @@
-"""Body deadlines (plugin/body_deadline.py): a read past its deadline becomes TimeoutError, any
-other cancellation of the request stays a cancellation."""
+"""Deadlines (plugin/deadlines.py): a wait past its deadline becomes TimeoutError, any other
+cancellation of the request stays a cancellation."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import asyncio
 
 import pytest
 
-from plugin.body_deadline import BodyDeadlines
+from plugin.deadlines import Deadlines
 
 
-async def _waiting_read(deadlines: BodyDeadlines) -> asyncio.Task[object]:
+async def _waiting_read(deadlines: Deadlines) -> asyncio.Task[object]:
     never: asyncio.Future[object] = asyncio.get_running_loop().create_future()
 
     async def read() -> object:
@@ -22,7 +22,7 @@ async def _waiting_read(deadlines: BodyDeadlines) -> asyncio.Task[object]:
 
 
 async def test_a_read_past_its_deadline_times_out() -> None:
-    deadlines = BodyDeadlines(timeout=0.2)
+    deadlines = Deadlines(resolution=0.05)
     task = await _waiting_read(deadlines)
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(task, 2)  # the sweeper's own schedule
@@ -30,7 +30,7 @@ async def test_a_read_past_its_deadline_times_out() -> None:
 
 
 async def test_a_request_cancelled_by_others_as_its_deadline_passes_stays_cancelled() -> None:
-    deadlines = BodyDeadlines(timeout=60)
+    deadlines = Deadlines(resolution=15)
     task = await _waiting_read(deadlines)
     deadlines._expire(asyncio.get_running_loop())  # the sweep, now rather than in a second
     task.cancel()  # e.g. the server shutting down, in the same turn
