@@ -6,7 +6,8 @@ Run by hand, never by the test suite: ``python bench/compare.py --base HEAD~1 --
 one core with wrk on the other, in rounds alternating between them (the order flips every
 round), with the settings ``run.py`` gives ours. The base build is a ``git worktree`` of the
 revision in a temporary folder, removed afterwards. Prints each round and the medians of CPU
-time per request and req/s, and the ratio.
+time per request and req/s, and the ratios. ``--together`` loads both at once on the shared core
+instead (bench/README.md says when that helps).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from run import (
@@ -45,6 +47,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=float, default=4, help="seconds per measurement")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--together",
+        action="store_true",
+        help="load both at once, sharing the core: each round's drift is then the same for both",
+    )
     args = parser.parse_args()
     args.threads, args.load_cpu, args.warmup = 1, "1", 1
     wrk = ensure_wrk()
@@ -77,8 +84,14 @@ def main() -> int:
         for number in range(1, args.rounds + 1):
             order = servers if number % 2 else servers[::-1]
             cells = []
-            for server in order:
-                result = measure(args, wrk, server, endpoint, args.duration)
+            if args.together:
+                with ThreadPoolExecutor(len(order)) as pool:
+                    results = list(
+                        pool.map(lambda s: measure(args, wrk, s, endpoint, args.duration), order)
+                    )
+            else:
+                results = [measure(args, wrk, server, endpoint, args.duration) for server in order]
+            for server, result in zip(order, results, strict=True):
                 server.results.setdefault("run", []).append(result)
                 errors = f" ({result.errors} errors)" if result.errors else ""
                 cells.append(
@@ -103,7 +116,14 @@ def main() -> int:
             f"{medians[server.name][1]:.1f} us cpu/req"
         )
     this, base = medians["this"], medians["base"]
-    print(f"this/base: {this[0] / base[0]:.3f}x req/s, {base[1] / this[1]:.3f}x CPU-time ratio")
+    per_round = statistics.median(
+        mine.rps / theirs.rps
+        for mine, theirs in zip(servers[0].results["run"], servers[1].results["run"], strict=True)
+    )
+    print(
+        f"this/base: {this[0] / base[0]:.3f}x req/s (per-round ratio {per_round:.3f}x), "
+        f"{base[1] / this[1]:.3f}x CPU-time ratio"
+    )
     return 0
 
 

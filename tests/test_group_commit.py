@@ -35,6 +35,25 @@ async def test_concurrent_writes_share_transactions(
     assert 1 <= transactions < WRITES / 4, "concurrent writes were not batched"
 
 
+async def test_writes_a_few_loop_turns_apart_share_one_commit(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As requests whose bodies arrive in the same moment reach their write a turn or two apart."""
+    caplog.set_level(logging.INFO, logger="plugin.storage.sqlite")
+    store = await SQLiteStore.open(tmp_path / "plugin.sqlite3")
+
+    async def write(number: int) -> None:
+        for _ in range(number % 4):
+            await asyncio.sleep(0)
+        await store.add_todo("ann", f"todo {number}")
+
+    try:
+        await asyncio.gather(*(write(number) for number in range(40)))
+    finally:
+        await store.close()
+    assert "group commit: 40 writes in 1 transactions" in caplog.text
+
+
 async def test_a_failing_write_fails_only_itself(tmp_path: Path) -> None:
     store = await SQLiteStore.open(tmp_path / "plugin.sqlite3")
     texts = ["first", "lone surrogate \ud800", "third"]  # SQLite cannot bind the second

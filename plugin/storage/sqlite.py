@@ -10,6 +10,14 @@ the writer.
 Each batch, reads included, crosses to the connection's thread once: aiosqlite's public methods
 cross once per statement, and under load those hops (queue, thread wake-up, loop wake-up) cost
 more than the queries themselves (measured with bench/run.py).
+
+Before a batch of writes is taken, the event loop gets a few more turns (at most
+``GATHER_TURNS``, at most ``GATHER_SECONDS``), so that the requests already received, whose
+writes are a turn or two away, join it rather than wait for a commit of their own (PostgreSQL's
+``commit_delay`` does the same). Under ``POST /todos`` load with 32 connections that doubled
+the writes per commit (about 16 to 32, so half the fsyncs) and cut the CPU time per request by
+2-4% (bench/compare.py --together, whose noise here is about 2%); an idle server's write waits a
+few microseconds more.
 """
 
 from __future__ import annotations
@@ -35,6 +43,8 @@ Operation = Callable[[sqlite3.Connection], Any]
 Outcome = tuple[bool, Any]  # (succeeded, the result or the exception)
 BatchRunner = Callable[[sqlite3.Connection, list[Operation]], list[Outcome]]
 BUSY_TIMEOUT_MS = 10_000
+GATHER_TURNS = 8
+GATHER_SECONDS = 0.002
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:
@@ -119,9 +129,12 @@ def _transaction(connection: sqlite3.Connection, operations: list[Operation]) ->
 class _Batcher:
     """Runs the operations queued while it was busy together, in one hop to the database thread."""
 
-    def __init__(self, connection: aiosqlite.Connection, run_batch: BatchRunner) -> None:
+    def __init__(
+        self, connection: aiosqlite.Connection, run_batch: BatchRunner, gather: bool = False
+    ) -> None:
         self._connection = connection
         self._run_batch = run_batch
+        self._gather = gather  # wait a few turns for more (the module docstring says why)
         self._pending: list[tuple[Operation, asyncio.Future[Any]]] = []
         self._wakeup = asyncio.Event()
         self._closing = False
@@ -144,6 +157,8 @@ class _Batcher:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
+            if self._gather:
+                await _more_turns()
             batch, self._pending = self._pending, []
             if batch:
                 await self._settle_batch(batch)
@@ -165,6 +180,15 @@ class _Batcher:
                 future.set_result(value)
             else:
                 future.set_exception(value)
+
+
+async def _more_turns() -> None:
+    loop = asyncio.get_running_loop()
+    until = loop.time() + GATHER_SECONDS
+    for _ in range(GATHER_TURNS):
+        await asyncio.sleep(0)
+        if loop.time() >= until:
+            return
 
 
 class _GroupCommit:
@@ -200,7 +224,7 @@ class SQLiteStore(SQLiteOperations):
         self._writer = writer
         self._reader = reader
         self._group_commit = _GroupCommit()
-        self._committer = _Batcher(writer, self._group_commit)
+        self._committer = _Batcher(writer, self._group_commit, gather=True)
         self._reads = _Batcher(reader, _each)
 
     @classmethod
