@@ -16,9 +16,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-__all__ = ["Deadlines"]
+__all__ = ["MAX_LATE_SECONDS", "Deadlines"]
 
 T = TypeVar("T")
+MAX_LATE_SECONDS = 1.0  # the coarsest resolution the server's own deadlines use
 
 
 class Deadlines:

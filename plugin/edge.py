@@ -33,13 +33,12 @@ from typing import Any
 from .access_log import AccessLog
 from .asgi import ASGIApp, Receive, Scope, Send, send_error
 from .cors import VARY, CORSPolicy
-from .deadlines import Deadlines
+from .deadlines import MAX_LATE_SECONDS, Deadlines
 
 __all__ = ["EdgeMiddleware"]
 
 CLOSE = (b"connection", b"close")
 NO_ORIGIN = [VARY]
-MAX_LATE_SECONDS = 1.0
 GONE: MutableMapping[str, Any] = {"type": "http.disconnect"}
 
 

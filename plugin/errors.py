@@ -105,6 +105,22 @@ def _code_for(exception: HTTPException) -> str:
     return re.sub(r"[^a-z0-9]+", "_", (exception.name or "error").lower()).strip("_")
 
 
+def http_error_response(error: HTTPException) -> Response:
+    """A framework's HTTP error in the envelope; needs no request context."""
+    status = error.code or 500
+    response = Response(
+        envelope(_code_for(error), error.description or error.name),
+        status=status,
+        content_type="application/json",
+    )
+    if status == 405:
+        allowed = error.get_headers().copy()
+        for name, value in allowed:
+            if name.lower() == "allow":
+                response.headers["Allow"] = value
+    return response
+
+
 def install_error_handlers(app: Quart) -> None:
     """Render every error, ours or the framework's, in the envelope; never leak a traceback."""
 
@@ -119,18 +135,7 @@ def install_error_handlers(app: Quart) -> None:
 
     @app.errorhandler(HTTPException)
     async def handle_http_exception(error: HTTPException) -> Response:
-        status = error.code or 500
-        response = Response(
-            envelope(_code_for(error), error.description or error.name),
-            status=status,
-            content_type="application/json",
-        )
-        if status == 405:
-            allowed = error.get_headers().copy()
-            for name, value in allowed:
-                if name.lower() == "allow":
-                    response.headers["Allow"] = value
-        return response
+        return http_error_response(error)
 
     @app.errorhandler(Exception)
     async def handle_unexpected(error: Exception) -> Response:

@@ -174,3 +174,11 @@ async def test_longest_todo_and_unicode_are_accepted(client: QuartClient) -> Non
         assert response.status_code == 200
         assert (await response.get_json())["todo"] == text
     assert (await (await client.get("/todos/ann")).get_json())["todos"] == texts
+
+
+async def test_a_host_idna_cannot_encode_is_400_in_the_envelope(client: QuartClient) -> None:
+    """Refused while the request is being routed, before Quart's error handlers can run."""
+    response = await client.get("/todos/ann", headers={"Host": "a..b"})
+    assert response.status_code == 400
+    body = await response.get_json()
+    assert body["error"] == "bad_request" and body["error_description"]
