@@ -53,7 +53,7 @@ def main() -> int:
         help="load both at once, sharing the core: each round's drift is then the same for both",
     )
     args = parser.parse_args()
-    args.threads, args.load_cpu, args.warmup = 1, "1", 1
+    args.threads, args.load_cpu, args.warmup, args.loop = 1, "1", 1, "uvloop"
     wrk = ensure_wrk()
     tmp = Path(tempfile.mkdtemp(prefix="plugin-compare-"))
     base_tree = tmp / "base-tree"

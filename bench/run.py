@@ -3,7 +3,8 @@
 Run by hand (``make bench`` or ``python bench/run.py --help``), never by the test suite. The
 machine is shared and noisy, so the three servers run at the same time and are measured in
 interleaved rounds (ours, baseline, ceiling, ours, ...), each on the same Hypercorn with one
-worker, pinned to one core while wrk runs on the other; medians across rounds are compared.
+worker and the same event loop (``--loop``: uvloop, our default, or asyncio), pinned to one core
+while wrk runs on the other; medians across rounds are compared.
 
 1. ours: ``python main.py`` with ``PLUGIN_AUTH=service_http`` (its token sent), the access log
    on, a fresh SQLite database (WAL, ``synchronous=FULL``) in a temporary folder;
@@ -218,7 +219,8 @@ def measure(
 
 def build_servers(args: argparse.Namespace, tmp: Path) -> list[Server]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("PLUGIN_")}
-    hypercorn = [sys.executable, "-m", "hypercorn", "--bind", "127.0.0.1:{port}", "--workers"]
+    hypercorn = [sys.executable, "-m", "hypercorn", "--worker-class", args.loop]
+    hypercorn += ["--bind", "127.0.0.1:{port}", "--workers"]
     ours_env = {
         **clean,
         "PLUGIN_AUTH": "service_http",
@@ -228,6 +230,7 @@ def build_servers(args: argparse.Namespace, tmp: Path) -> list[Server]:
         # On, so its cost is measured, with a budget the load never exhausts (the default
         # 60/minute would answer nearly every request 429).
         "PLUGIN_RATE_LIMIT": RATE_LIMIT,
+        "PLUGIN_EVENT_LOOP": args.loop,
     }
     bench_env = {**clean, "PYTHONPATH": str(BENCH)}
     return [
@@ -332,6 +335,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--load-cpu", default="1", help="core for wrk ('' = any)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument(
+        "--loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop",
+        help="every server's event loop (default uvloop, our server's own default)",
+    )
+    parser.add_argument(
         "--only",
         action="append",
         metavar="WORD",
@@ -360,7 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             + "  (WRK_BODY set for POST)"
         )
         print(
-            f"servers on cpu {args.server_cpu}, wrk on cpu {args.load_cpu}; "
+            f"servers on cpu {args.server_cpu} ({args.loop} loop), wrk on cpu {args.load_cpu}; "
             f"load average {os.getloadavg()[0]:.2f}; temporary folder {tmp}",
             flush=True,
         )

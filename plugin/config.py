@@ -8,6 +8,7 @@ failing on the first request that touches it.
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import re
 import ssl
@@ -41,6 +42,9 @@ TOKEN_CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded")
 # An HTTP token (RFC 9110 5.6.2), minus the header that already carries credentials.
 HEADER_NAME = re.compile(r"(?!(?i:authorization)$)[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+EVENT_LOOPS = ("uvloop", "asyncio")
+# uvloop is a dependency wherever it builds (not on Windows); asyncio's own loop is the fallback.
+DEFAULT_EVENT_LOOP = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
 
 
 class ConfigError(ValueError):
@@ -58,6 +62,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 5003
     workers: int = 1
+    event_loop: str = DEFAULT_EVENT_LOOP
     database: str = field(default=str(PROJECT_ROOT / "data" / "plugin.sqlite3"), repr=False)
     root: Path = PROJECT_ROOT
     public_url: str = ""
@@ -112,6 +117,12 @@ class Settings:
         )
         _check(0 < self.port < 65536, "port", "must be between 1 and 65535")
         _check(self.workers >= 1, "workers", "must be at least 1")
+        _check(self.event_loop in EVENT_LOOPS, "event_loop", "must be uvloop or asyncio")
+        _check(
+            self.event_loop != "uvloop" or importlib.util.find_spec("uvloop") is not None,
+            "event_loop",
+            "is uvloop, which is not installed (pip install uvloop; not on Windows)",
+        )
         _check(self.trusted_proxy_hops >= 0, "trusted_proxy_hops", "must be 0 or more")
         _check(self.max_body_bytes >= 1024, "max_body_bytes", "must be at least 1024")
         _check(self.body_timeout > 0, "body_timeout", "must be more than 0 seconds")

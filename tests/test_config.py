@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,7 @@ BAD_ENVIRONMENTS = [
     ({"PLUGIN_PORT": "65536"}, "PLUGIN_PORT"),
     ({"PLUGIN_WORKERS": "0"}, "PLUGIN_WORKERS"),
     ({"PLUGIN_WORKERS": "two"}, "PLUGIN_WORKERS"),
+    ({"PLUGIN_EVENT_LOOP": "trio"}, "PLUGIN_EVENT_LOOP"),
     ({"PLUGIN_HOST": "example.com"}, "PLUGIN_HOST"),
     ({"PLUGIN_AUTH": "magic"}, "PLUGIN_AUTH"),
     ({"PLUGIN_AUTH": "service_http"}, "PLUGIN_SERVICE_TOKEN"),
@@ -152,3 +154,10 @@ def test_bad_value_names_the_setting(environ: dict[str, str], named: str) -> Non
 def test_bad_config_file_names_the_setting(tmp_path: Path, text: str, named: str) -> None:
     with pytest.raises(ConfigError, match=named):
         load_settings({}, config_file=write_toml(tmp_path, text))
+
+
+def test_uvloop_not_installed_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ConfigError, match="PLUGIN_EVENT_LOOP is uvloop, which is not installed"):
+        load_settings({"PLUGIN_EVENT_LOOP": "uvloop"})
+    assert load_settings({"PLUGIN_EVENT_LOOP": "asyncio"}).event_loop == "asyncio"

@@ -103,6 +103,24 @@ def sockets_of(pid: int) -> set[int]:
     return inodes
 
 
+def runs_uvloop(pid: int) -> bool:
+    """Whether uvloop's compiled loop is in the process: it is imported only where chosen."""
+    return "/uvloop/loop." in Path(f"/proc/{pid}/maps").read_text()
+
+
+@pytest.mark.parametrize("event_loop", ["uvloop", "asyncio"])
+def test_the_server_runs_on_the_configured_event_loop(
+    live_server: Callable[..., LiveServer], event_loop: str
+) -> None:
+    env = {} if event_loop == "uvloop" else {"PLUGIN_EVENT_LOOP": "asyncio"}  # uvloop: default
+    server = live_server(env)
+    assert server.process is not None
+    assert httpx.post(f"{server.url}/todos/ann", json={"todo": "loop"}).status_code == 200
+    assert httpx.get(f"{server.url}/todos/ann").json()["todos"] == ["loop"]
+    assert runs_uvloop(server.process.pid) is (event_loop == "uvloop")
+    assert f"event loop {event_loop})" in server.log()
+
+
 async def test_two_workers_serve_and_share_one_database(
     live_server: Callable[..., LiveServer],
 ) -> None:
@@ -125,6 +143,7 @@ async def test_two_workers_serve_and_share_one_database(
         if served == set(workers):
             break
     assert served == set(workers), "one worker never answered"
+    assert all(runs_uvloop(pid) for pid in workers)  # the default loop, in each worker too
     assert len(ids) == 60 * (round_ + 1)
     assert server.stop() == 0
     single = live_server()
