@@ -133,9 +133,10 @@ def serving_app(settings: Settings | None = None) -> Quart:
 def _loop_factory(event_loop: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
     """uvloop's loop, or None for asyncio's own.
 
-    uvloop (libuv, in C) does the same work as asyncio's selector loop for less CPU: a bare
-    answer on Hypercorn served about 13% more requests a second with it (bench/run.py,
-    ``--loop``), and every request of ours pays the loop's share."""
+    uvloop (libuv, in C) does the same work as asyncio's selector loop for less CPU. The loop is
+    a small share of a request here: loaded side by side on one core, a bare answer on
+    Hypercorn served 4-10% more requests a second on uvloop, our cached manifest 1.6% more
+    (README, "Performance")."""
     if event_loop != "uvloop":
         return None
     import uvloop  # only where it is chosen: it does not build on Windows

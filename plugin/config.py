@@ -44,7 +44,7 @@ HEADER_NAME = re.compile(r"(?!(?i:authorization)$)[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 EVENT_LOOPS = ("uvloop", "asyncio")
 # uvloop is a dependency wherever it builds (not on Windows); asyncio's own loop is the fallback.
-DEFAULT_EVENT_LOOP = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+UVLOOP_INSTALLED = importlib.util.find_spec("uvloop") is not None
 
 
 class ConfigError(ValueError):
@@ -62,7 +62,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 5003
     workers: int = 1
-    event_loop: str = DEFAULT_EVENT_LOOP
+    event_loop: str = "uvloop" if UVLOOP_INSTALLED else "asyncio"
     database: str = field(default=str(PROJECT_ROOT / "data" / "plugin.sqlite3"), repr=False)
     root: Path = PROJECT_ROOT
     public_url: str = ""
@@ -117,9 +117,9 @@ class Settings:
         )
         _check(0 < self.port < 65536, "port", "must be between 1 and 65535")
         _check(self.workers >= 1, "workers", "must be at least 1")
-        _check(self.event_loop in EVENT_LOOPS, "event_loop", "must be uvloop or asyncio")
+        _check(self.event_loop in EVENT_LOOPS, "event_loop", f"must be {' or '.join(EVENT_LOOPS)}")
         _check(
-            self.event_loop != "uvloop" or importlib.util.find_spec("uvloop") is not None,
+            self.event_loop != "uvloop" or UVLOOP_INSTALLED,
             "event_loop",
             "is uvloop, which is not installed (pip install uvloop; not on Windows)",
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +156,7 @@ def test_bad_config_file_names_the_setting(tmp_path: Path, text: str, named: str
 
 
 def test_uvloop_not_installed_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr("plugin.config.UVLOOP_INSTALLED", False)
     with pytest.raises(ConfigError, match="PLUGIN_EVENT_LOOP is uvloop, which is not installed"):
         load_settings({"PLUGIN_EVENT_LOOP": "uvloop"})
     assert load_settings({"PLUGIN_EVENT_LOOP": "asyncio"}).event_loop == "asyncio"
