@@ -9,7 +9,8 @@ not one made by ``logger.info``, which walks the stack for the calling file and 
 and only the message and times are set (see bench/run.py for what each cost). When the CLI's
 handler is the only one listening, no record is made at all: the line goes to it as text
 (log_output.direct_writer). The query string
-is never logged: OAuth codes and tokens travel there.
+is never logged: OAuth codes and tokens travel there. The path is escaped to printable text
+(log_output.printable) whichever handler writes it: it is the client's, newlines and all.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import logging
 import time
 
 from .asgi import Scope
-from .log_output import direct_writer
+from .log_output import direct_writer, printable
 from .recent_calls import RecentCalls
 
 __all__ = ["AccessLog"]
@@ -64,7 +65,7 @@ class AccessLog:
         if self._log_lines and logger.isEnabledFor(logging.INFO):
             client = scope.get("client")
             address = client[0] if client else "-"
-            line = f"{address} {method} {path} {status} {elapsed:.1f}ms"
+            line = f"{address} {method} {printable(path)} {status} {elapsed:.1f}ms"
             write = direct_writer(logger, logging.INFO)
             if write is not None:
                 write("INFO", logger.name, line)

@@ -18,6 +18,7 @@ from .console import install_console
 from .cors import CORSPolicy
 from .edge import EdgeMiddleware
 from .errors import install_error_handlers
+from .host_check import with_host_check
 from .https_redirect import with_https_redirect
 from .lean_quart import LeanQuart
 from .mcp import mount_mcp
@@ -42,6 +43,8 @@ def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Qu
         settings = load_settings(os.environ)
     # static/ is served by PluginFilesMiddleware; lean_quart.py says what LeanQuart changes.
     app = LeanQuart(__name__, static_folder=None)
+    # Werkzeug would answer "/todos//ann" with a redirect to a URL built from the Host header.
+    app.url_map.merge_slashes = False
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         PROVIDE_AUTOMATIC_OPTIONS=True,
@@ -81,10 +84,11 @@ def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Qu
 
     install_proxy(app, settings, answered_here)
     asgi: Any = app.asgi_app
+    asgi = with_host_check(asgi, settings)
     asgi = mount_mcp(PluginFilesMiddleware(asgi, files), asgi, files, settings, authenticator)
     asgi = with_https_redirect(with_allowlist(asgi, settings), settings)
     access = AccessLog(state.recent_calls if settings.console else None, settings.access_log)
     cors = CORSPolicy(settings.cors_origins, OAUTH_PAGE_PREFIXES)
-    asgi = EdgeMiddleware(asgi, cors, access, settings.body_timeout)
+    asgi = EdgeMiddleware(asgi, cors, access, settings.body_timeout, settings.api_key_header)
     app.asgi_app = asgi  # type: ignore[method-assign]
     return app

@@ -17,7 +17,10 @@ Every request, whatever answers it (the plugin files, MCP, the API, a refusal), 
   the body in ``asyncio.wait_for``, a task per request, which cost about a tenth of a POST's
   CPU time (bench/run.py); and ``/mcp`` and the proxy read their bodies outside Quart. Here
   each wait for more of the body is watched by one sweeper (deadlines.py), no task or
-  timer per request.
+  timer per request;
+- a 400 if it carries more than one credential header (``Authorization`` twice, or beside the
+  ``PLUGIN_API_KEY_HEADER``): which one names the caller would otherwise be up to whichever
+  reader looks first (RFC 6750 section 3.1, ``invalid_request``).
 
 They were three layers, each scanning the headers and wrapping ``send``; as one they cost a
 single scan and a single wrapper (measured with bench/run.py on the cached manifest).
@@ -44,9 +47,15 @@ GONE: MutableMapping[str, Any] = {"type": "http.disconnect"}
 
 class EdgeMiddleware:
     def __init__(
-        self, app: ASGIApp, cors: CORSPolicy, access: AccessLog, body_timeout: float
+        self,
+        app: ASGIApp,
+        cors: CORSPolicy,
+        access: AccessLog,
+        body_timeout: float,
+        api_key_header: str = "",
     ) -> None:
         self._app = app
+        self._key_header = api_key_header.lower().encode() or b"authorization"
         self._cors = cors
         self._access = access
         self._body_timeout = body_timeout
@@ -60,6 +69,8 @@ class EdgeMiddleware:
         started = time.perf_counter()
         origin = request_method = request_headers = private_network = None
         body_coming = False
+        credentials = 0
+        key_header = self._key_header
         for key, value in scope["headers"]:
             if key == b"origin":
                 origin = value
@@ -73,6 +84,8 @@ class EdgeMiddleware:
                 request_headers = value
             elif key == b"access-control-request-private-network":
                 private_network = value
+            elif key == b"authorization" or key == key_header:
+                credentials += 1
         allowed = self._cors.allows(origin, scope["path"])
         status = 0
         timed_out = False
@@ -120,6 +133,13 @@ class EdgeMiddleware:
             if scope["method"] == "OPTIONS" and origin is not None and request_method is not None:
                 status = await self._cors.preflight(
                     send, origin if allowed else None, request_headers, private_network
+                )
+            elif credentials > 1:
+                await send_error(
+                    send_and_track,
+                    400,
+                    "invalid_request",
+                    "The request carries more than one credential header; send one.",
                 )
             else:
                 await self._app(scope, app_receive, send_and_track)

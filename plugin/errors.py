@@ -5,6 +5,7 @@
     ├── Unauthorized      401     missing or wrong credentials (adds WWW-Authenticate)
     ├── NotFound          404     unknown user, index, id or route
     ├── PayloadTooLarge   413     body over PLUGIN_MAX_BODY_BYTES
+    ├── UnsupportedMediaType 415  a JSON body sent without a JSON Content-Type
     ├── ValidationFailed  422     a field missing, of the wrong type or out of range
     ├── TooManyRequests   429     over PLUGIN_RATE_LIMIT (adds Retry-After)
     └── NotReady          503     /readyz: the database does not answer
@@ -32,6 +33,7 @@ __all__ = [
     "PayloadTooLarge",
     "TooManyRequests",
     "Unauthorized",
+    "UnsupportedMediaType",
     "ValidationFailed",
     "envelope",
     "install_error_handlers",
@@ -83,6 +85,11 @@ class NotFound(APIError):
 class PayloadTooLarge(APIError):
     status_code = 413
     error = "payload_too_large"
+
+
+class UnsupportedMediaType(APIError):
+    status_code = 415
+    error = "unsupported_media_type"
 
 
 class ValidationFailed(APIError):

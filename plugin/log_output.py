@@ -15,6 +15,10 @@ A line logged once per request can skip the record altogether: :func:`direct_wri
 this handler's ``write_line`` when it is the only place such a line would go (no other handler,
 no filter on the way), and the caller formats the line itself, the same text the record would
 have given (about 2.7 us instead of 5.1 for the access line, measured in a loop).
+
+A message is one line whatever a client put in it: :func:`printable` escapes control characters
+(an encoded newline in a path would otherwise forge a line, a NUL make the file binary), in every
+message this formatter writes; tracebacks keep their lines.
 """
 
 from __future__ import annotations
@@ -26,18 +30,38 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-__all__ = ["buffered_handler", "configure_logging", "direct_writer"]
+__all__ = ["buffered_handler", "configure_logging", "direct_writer", "printable"]
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 FLUSH_SECONDS = 0.1  # how late an info line may reach the log
 MAX_LINES = 512  # written at once when this many are waiting
 
 
+def _escape(character: str) -> str:
+    code = ord(character)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with each character that is not printable (newlines, NUL, ESC, U+2028, a lone
+    surrogate...) written as its escape: ``\\n`` as ``\\x0a``. Free for the usual text."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _escape(c) for c in text)
+
+
 class _SecondsCachedFormatter(logging.Formatter):
-    """The standard ``asctime`` (``2026-11-22 19:33:12,123``), its seconds formatted once."""
+    """The standard ``asctime`` (``2026-11-22 19:33:12,123``), its seconds formatted once;
+    messages escaped to one line of printable text."""
 
     _second = -1
     _text = ""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802
+        record.message = printable(record.message)
+        return super().formatMessage(record)
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
         return self.timestamp(record.created)

@@ -16,6 +16,7 @@ from typing import Any
 from .asgi import ASGIApp, Receive, Scope, Send, send_error, send_response
 from .config import Settings
 from .documents import parse_manifest, parse_spec, render_manifest, render_spec, spec_bytes
+from .host_check import send_unknown_host
 from .live_file import FileProblem, LiveFile
 from .public_url import public_base_url
 
@@ -159,13 +160,7 @@ class PluginFilesMiddleware:
         try:
             body, content_type = resolve()
         except _UnknownHostError:
-            await send_error(
-                send,
-                400,
-                "unknown_host",
-                "This server only derives its public URL for localhost. Set PLUGIN_PUBLIC_URL "
-                "to the URL users reach it at, or PLUGIN_TRUSTED_PROXY_HOPS behind a proxy.",
-            )
+            await send_unknown_host(send)
             return
         except FileProblem as problem:
             await send_error(

@@ -8,15 +8,29 @@ from typing import Any
 
 from quart import request
 
-from .errors import BadRequest, ValidationFailed
+from .errors import BadRequest, UnsupportedMediaType, ValidationFailed
 
 __all__ = ["json_object", "query_int", "require_int", "require_text"]
 
 INTEGER = re.compile(r"-?[0-9]{1,20}")  # int() would also take "1_000", " 7" and "٣"
 
 
+def _is_json(mimetype: str) -> bool:
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    )
+
+
 async def json_object() -> dict[str, Any]:
-    """The request body as a JSON object (a body over the size limit is a 413 from Quart)."""
+    """The request body as a JSON object (a body over the size limit is a 413 from Quart).
+
+    Only under a JSON media type: ``text/plain``, a form or no type at all is what any web page
+    may send to a localhost server without a CORS preflight, so a write on such a body is a 415.
+    """
+    if not _is_json(request.mimetype):
+        raise UnsupportedMediaType(
+            "The request body must be sent as Content-Type: application/json."
+        )
     body = await request.get_data(as_text=False)
     try:
         value = json.loads(body)

@@ -11,6 +11,8 @@ from quart.testing import QuartClient
 
 from plugin.todos import MAX_TODO_CHARS
 
+from .conftest import MakeClient
+
 DEEP = b"[" * 100_000 + b"]" * 100_000
 
 
@@ -138,7 +140,10 @@ async def test_body_over_64_kib_is_413(seeded: QuartClient, size: int) -> None:
     text = "x" * size
     for method in ("POST", "DELETE"):
         response = await seeded.open(
-            "/todos/ann", method=method, data=json.dumps({"todo": text}).encode()
+            "/todos/ann",
+            method=method,
+            data=json.dumps({"todo": text}).encode(),
+            headers={"Content-Type": "application/json"},
         )
         await assert_envelope(response, 413)
         error = await response.get_json()
@@ -176,8 +181,10 @@ async def test_longest_todo_and_unicode_are_accepted(client: QuartClient) -> Non
     assert (await (await client.get("/todos/ann")).get_json())["todos"] == texts
 
 
-async def test_a_host_idna_cannot_encode_is_400_in_the_envelope(client: QuartClient) -> None:
-    """Refused while the request is being routed, before Quart's error handlers can run."""
+async def test_a_host_idna_cannot_encode_is_400_in_the_envelope(make_client: MakeClient) -> None:
+    """Refused while the request is being routed, before Quart's error handlers can run; with
+    PLUGIN_PUBLIC_URL set, as without it the host check refuses it first (test_host_check)."""
+    client = await make_client(public_url="https://plugin.example.com")
     response = await client.get("/todos/ann", headers={"Host": "a..b"})
     assert response.status_code == 400
     body = await response.get_json()

@@ -10,6 +10,8 @@ from werkzeug.datastructures import Headers
 
 from .conftest import SERVICE_TOKEN, MakeClient
 
+JSON: dict[str, Any] = {"headers": {"Content-Type": "application/json"}}
+
 CHATGPT_ORIGINS = ["https://chatgpt.com", "https://chat.openai.com"]
 UNLISTED = [
     "https://chatgpt.com.evil.tld",
@@ -116,9 +118,10 @@ async def test_cors_on_plugin_files_api_answers_and_errors(make_client: MakeClie
     await assert_cors(client, "GET", "/nowhere", 404)
     await assert_cors(client, "PUT", "/todos/ann", 405)
     await assert_cors(client, "POST", "/openapi.yaml", 405)
-    await assert_cors(client, "POST", "/todos/ann", 400, data=b"{")
+    await assert_cors(client, "POST", "/todos/ann", 400, data=b"{", **JSON)
     await assert_cors(client, "POST", "/todos/ann", 422, json={"todo": ""})
-    await assert_cors(client, "POST", "/todos/ann", 413, data=b"x" * 70_000)
+    await assert_cors(client, "POST", "/todos/ann", 413, data=b"x" * 70_000, **JSON)
+    await assert_cors(client, "POST", "/todos/ann", 415, data=b'{"todo": "x"}')
     await assert_cors(client, "GET", "/openapi.yaml", 400, headers={"Host": "evil.example"})
     secured = await make_client(auth="service_http", service_token=SERVICE_TOKEN)
     await assert_cors(secured, "GET", "/todos/ann", 401)

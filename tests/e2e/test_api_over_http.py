@@ -70,7 +70,9 @@ def test_service_http_over_http(secured: httpx.Client) -> None:
 def send(
     port: int, method: str, path: str, body: bytes | None = None, **headers: str
 ) -> tuple[int, bytes]:
-    """A request sent as written: no client normalises the path."""
+    """A request sent as written: no client normalises the path. A body is declared JSON."""
+    if body is not None:
+        headers = {"Content-Type": "application/json", **headers}
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         connection.request(method, path, body=body, headers=headers)
@@ -84,7 +86,13 @@ def send_chunked(port: int, path: str, body: bytes) -> int:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         pieces = [body[start : start + 4096] for start in range(0, len(body), 4096)]
-        connection.request("POST", path, body=iter(pieces), encode_chunked=True)
+        connection.request(
+            "POST",
+            path,
+            body=iter(pieces),
+            headers={"Content-Type": "application/json"},
+            encode_chunked=True,
+        )
         response = connection.getresponse()
         response.read()
         return response.status
