@@ -48,12 +48,37 @@ async def _users_add(store: Store, args: argparse.Namespace) -> tuple[dict[str, 
     return {"user": user.name, "created_at": _when(user.created_at)}, f"added user {user.name}"
 
 
+async def _require_user(store: Store, name: str) -> None:
+    if await store.get_user(name) is None:
+        raise AccountError(f"no user {name!r}")
+
+
 async def _users_password(store: Store, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     password = _read_password(args.name)
     check_password(password)
-    if not await store.set_password(args.name, await asyncio.to_thread(hash_password, password)):
+    revoked = await store.set_password(args.name, await asyncio.to_thread(hash_password, password))
+    if revoked is None:
         raise AccountError(f"no user {args.name!r}")
-    return {"user": args.name, "password_changed": True}, f"changed the password of {args.name}"
+    # Keys are credentials of their own, made and revoked with ``keys``: a new password
+    # leaves them working, and says so.
+    return (
+        {"user": args.name, "password_changed": True, "grants_revoked": revoked},
+        f"changed the password of {args.name} and revoked {revoked} OAuth grant(s) "
+        "(API keys still work: see keys revoke)",
+    )
+
+
+async def _users_revoke(store: Store, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    await _require_user(store, args.name)
+    if args.client is not None and await store.get_oauth_client(args.client) is None:
+        raise AccountError(f"no client {args.client!r}")
+    revoked = await store.revoke_grants(args.name, args.client)
+    given_to = "" if args.client is None else f" to {args.client}"
+    return (
+        {"user": args.name, "client_id": args.client, "grants_revoked": revoked},
+        f"revoked {revoked} OAuth grant(s) {args.name} gave{given_to}, with their tokens "
+        "(todos and API keys kept)",
+    )
 
 
 async def _users_list(store: Store, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
@@ -85,8 +110,7 @@ async def _keys_create(store: Store, args: argparse.Namespace) -> tuple[dict[str
 
 
 async def _keys_list(store: Store, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    if await store.get_user(args.name) is None:
-        raise AccountError(f"no user {args.name!r}")
+    await _require_user(store, args.name)
     keys = [
         {
             "key_id": key.id,
@@ -107,8 +131,7 @@ async def _keys_list(store: Store, args: argparse.Namespace) -> tuple[dict[str, 
 async def _keys_revoke(store: Store, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     if (args.key_id is None) == (not args.all):
         raise AccountError("give a KEY_ID or --all (not both)")
-    if await store.get_user(args.name) is None:
-        raise AccountError(f"no user {args.name!r}")
+    await _require_user(store, args.name)
     revoked = await store.revoke_api_keys(
         args.name, args.key_id, int(datetime.now(UTC).timestamp())
     )
@@ -199,11 +222,20 @@ def register(commands: Any) -> None:
     group = users.add_subparsers(dest="users_command", required=True)
     for name, action, help_text in (
         ("add", _users_add, "create an account; password prompted or read from stdin"),
-        ("password", _users_password, "set a new password (prompted or from stdin)"),
+        (
+            "password",
+            _users_password,
+            "set a new password (prompted or from stdin) and revoke the user's OAuth grants",
+        ),
         ("remove", _users_remove, "delete an account with its todos, keys and tokens"),
     ):
         _command(group, name, action, help_text).add_argument("name")
     _command(group, "list", _users_list, "list accounts")
+    revoke = _command(
+        group, "revoke", _users_revoke, "revoke a user's OAuth tokens and codes, keeping their data"
+    )
+    revoke.add_argument("name")
+    revoke.add_argument("--client", metavar="CLIENT_ID", help="only those given to this client")
 
     keys = commands.add_parser("keys", help="user_http API keys")
     group = keys.add_subparsers(dest="keys_command", required=True)

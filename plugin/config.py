@@ -92,6 +92,7 @@ class Settings:
     upstream: str = ""
     upstream_timeout: float = 30.0
     console: bool = True
+    admin_token: str = _secret()  # the operator's: reads the console's recent calls
     # mcp oauth (dynamic client registration, counted per address over signin_window)
     oauth_registrations_per_address: int = 20
     # production
@@ -160,6 +161,11 @@ class Settings:
                 "must be an absolute http(s) URL such as https://api.example.com",
             )
         _check(self.upstream_timeout > 0, "upstream_timeout", "must be more than 0 seconds")
+        _check(
+            not self.admin_token or len(self.admin_token) >= 16,
+            "admin_token",
+            "must have at least 16 characters",
+        )
         try:
             ipaddress.ip_address(self.host)
         except ValueError:

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
+from quart import Response
 from quart.testing import QuartClient
 
-from plugin import Settings, create_app
+from plugin import Settings, create_app, load_settings
+from plugin.config import PROJECT_ROOT, ConfigError
 from plugin.recent_calls import RecentCalls
-from tests.conftest import SERVICE_TOKEN
+from tests.conftest import SERVICE_TOKEN, MakeClient
+
+ADMIN_TOKEN = "operator-token-0123456789"
+LOOPBACK = {"client": ("127.0.0.1", 50000)}
+LOOPBACK_PEERS = ("127.0.0.1", "127.0.0.53", "::1")
+REMOTE_PEERS = ("203.0.113.9", "10.0.0.2", "2001:db8::1")
+UPSTREAM = "http://127.0.0.1:9"  # never reached: the console is not forwarded
 
 
 async def test_page_and_assets_are_served(client: QuartClient) -> None:
@@ -105,7 +116,7 @@ async def test_recent_calls_record_api_calls_but_not_the_console(client: QuartCl
     await client.post("/todos/ann", json={"todo": "milk"})
     await client.get("/todos/ann?secret=never-kept")
     await client.get("/console/api/overview")
-    calls = await (await client.get("/console/api/calls")).get_json()
+    calls = await (await client.get("/console/api/calls", scope_base=LOOPBACK)).get_json()
     assert [(c["method"], c["path"], c["status"]) for c in calls] == [
         ("GET", "/todos/ann", 200),
         ("POST", "/todos/ann", 200),
@@ -120,21 +131,137 @@ def test_the_ring_is_bounded() -> None:
     assert [call["path"] for call in ring.as_json()] == ["/todos/4", "/todos/3", "/todos/2"]
 
 
-async def test_service_http_shows_no_token_and_guards_recent_calls(
-    make_settings: Callable[..., Settings],
+async def test_service_http_shows_no_token(make_client: MakeClient) -> None:
+    client = await make_client(auth="service_http", service_token=SERVICE_TOKEN)
+    overview = await client.get("/console/api/overview")
+    assert overview.status_code == 200
+    assert SERVICE_TOKEN not in await overview.get_data(as_text=True)
+    assert (await overview.get_json())["auth"] == "service_http"
+
+
+async def read_calls(
+    client: QuartClient, peer: str, authorization: str | None = None, **headers: str
+) -> Response:
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    return await client.get(
+        "/console/api/calls", headers=headers, scope_base={"client": (peer, 50000)}
+    )
+
+
+async def assert_refused(response: Response, invalid_token: bool) -> None:
+    """A 401 in the envelope that tells the operator what to do."""
+    assert response.status_code == 401
+    challenge = response.headers["WWW-Authenticate"]
+    assert challenge.startswith('Bearer realm="console"')
+    assert ('error="invalid_token"' in challenge) is invalid_token
+    body = await response.get_json()
+    assert body["error"] == "unauthorized"
+    assert "set PLUGIN_ADMIN_TOKEN" in body["error_description"]
+    assert "Authorization: Bearer <token>" in body["error_description"]
+
+
+async def assert_only_the_admin_token_opens(client: QuartClient, peer: str, **headers: str) -> None:
+    await assert_refused(await read_calls(client, peer, **headers), invalid_token=False)
+    allowed = await read_calls(client, peer, f"Bearer {ADMIN_TOKEN}", **headers)
+    assert allowed.status_code == 200 and await allowed.get_json() == []
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [
+        {},
+        {"auth": "service_http", "service_token": SERVICE_TOKEN},
+        {"upstream": UPSTREAM},
+        {"upstream": UPSTREAM, "auth": "service_http", "service_token": SERVICE_TOKEN},
+    ],
+    ids=["none", "service_http", "proxy", "proxy-service_http"],
+)
+async def test_recent_calls_are_the_operators_in_every_mode(
+    make_client: MakeClient, mode: dict[str, str]
 ) -> None:
-    app = create_app(make_settings(auth="service_http", service_token=SERVICE_TOKEN))
-    async with app.test_app():
-        client = app.test_client()
-        overview = await client.get("/console/api/overview")
-        assert overview.status_code == 200
-        assert SERVICE_TOKEN not in await overview.get_data(as_text=True)
-        assert (await overview.get_json())["auth"] == "service_http"
-        assert (await client.get("/console/api/calls")).status_code == 401
-        allowed = await client.get(
-            "/console/api/calls", headers={"Authorization": f"Bearer {SERVICE_TOKEN}"}
-        )
+    client = await make_client(admin_token=ADMIN_TOKEN, **mode)
+    for peer in REMOTE_PEERS:
+        await assert_only_the_admin_token_opens(client, peer)
+        for wrong in (
+            f"Bearer {SERVICE_TOKEN}",  # the API's credential is not the operator's
+            f"Bearer {ADMIN_TOKEN}x",
+            f"Bearer {ADMIN_TOKEN[:-1]}",
+            f"bearer {ADMIN_TOKEN.upper()}",
+        ):
+            await assert_refused(await read_calls(client, peer, wrong), invalid_token=True)
+        for not_bearer in (f"Basic {ADMIN_TOKEN}", ADMIN_TOKEN):
+            await assert_refused(await read_calls(client, peer, not_bearer), invalid_token=False)
+        allowed = await read_calls(client, peer, f"bearer  {ADMIN_TOKEN} ")
         assert allowed.status_code == 200
+    for peer in LOOPBACK_PEERS:  # the developer on this machine needs nothing
+        assert (await read_calls(client, peer)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "published",
+    [
+        {"public_url": "https://plugin.example.com"},
+        {"trusted_proxy_hops": 1},
+        {"trusted_proxy_hops": 2, "trusted_proxies": ("127.0.0.1",)},
+    ],
+    ids=["public_url", "proxy_hops", "proxy_hops_from_loopback"],
+)
+async def test_loopback_alone_is_not_enough_once_published_or_proxied(
+    make_client: MakeClient, published: dict[str, Any]
+) -> None:
+    """Behind a proxy on the same machine, every caller's peer is loopback."""
+    client = await make_client(admin_token=ADMIN_TOKEN, **published)
+    for peer in LOOPBACK_PEERS:
+        await assert_only_the_admin_token_opens(client, peer)
+        await assert_only_the_admin_token_opens(
+            client, peer, **{"X-Forwarded-For": "127.0.0.1, 127.0.0.1"}
+        )
+
+
+async def test_without_an_admin_token_no_credential_reads_recent_calls(
+    make_client: MakeClient,
+) -> None:
+    client = await make_client(auth="service_http", service_token=SERVICE_TOKEN)
+    for given in (f"Bearer {SERVICE_TOKEN}", "Bearer ", "Bearer x", f"Bearer {ADMIN_TOKEN}"):
+        response = await read_calls(client, REMOTE_PEERS[0], given)
+        await assert_refused(response, invalid_token=given.strip() != "Bearer")
+    assert (await read_calls(client, LOOPBACK_PEERS[0])).status_code == 200
+
+
+def test_the_admin_token_is_a_hidden_secret_of_16_characters_or_more() -> None:
+    settings = Settings(admin_token=ADMIN_TOKEN)
+    assert ADMIN_TOKEN not in repr(settings)
+    assert load_settings({"PLUGIN_ADMIN_TOKEN": ADMIN_TOKEN}).admin_token == ADMIN_TOKEN
+    with pytest.raises(ConfigError, match="PLUGIN_ADMIN_TOKEN must have at least 16"):
+        Settings(admin_token="short-secret")
+
+
+@pytest.mark.parametrize("path", ["/", "/console/static/console.js", "/console/static/console.css"])
+async def test_the_console_cannot_be_framed_and_runs_nothing_inline(
+    client: QuartClient, path: str
+) -> None:
+    response = await client.get(path)
+    assert response.status_code == 200
+    policy = dict(
+        directive.strip().split(" ", 1)
+        for directive in response.headers["Content-Security-Policy"].split(";")
+    )
+    assert policy["default-src"] == "'self'"
+    assert policy["frame-ancestors"] == "'none'" and policy["base-uri"] == "'none'"
+    assert "unsafe" not in response.headers["Content-Security-Policy"]
+    assert set(policy) >= {"default-src", "img-src", "form-action"}
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_the_page_has_no_inline_script_or_style() -> None:
+    """What the CSP would block: the browser test then sees no violation."""
+    html = (PROJECT_ROOT / "plugin" / "console" / "static" / "index.html").read_text()
+    scripts = re.findall(r"<script\b[^>]*>", html)
+    assert scripts and all(" src=" in tag for tag in scripts)
+    assert not re.search(r"<style|\sstyle=|\son[a-z]+=", html)
 
 
 async def test_console_off(make_settings: Callable[..., Settings]) -> None:

@@ -3,10 +3,12 @@ called, for the developer iterating on the plugin (``PLUGIN_CONSOLE=off`` remove
 
 Its page and API are public only where they show nothing the plugin files do not already
 publish: the rendered manifest and spec (public anyway), the linter's findings on them, the
-operations and the MCP tools built from them. Recent calls tell who used the API, so outside
-auth ``none`` they need the same credentials as the API itself. The service token is never
+operations and the MCP tools built from them. Recent calls tell who used the API, every user's
+calls alike, so they are the operator's in every auth mode: a loopback developer's, or whoever
+has ``PLUGIN_ADMIN_TOKEN`` (operator.py), never an API credential's. The service token is never
 shown; the try-it forms send whatever credential the developer types into the page (to the API,
-or to ``/mcp`` for a tool call), and the page keeps it in memory only.
+or to ``/mcp`` for a tool call), the admin token goes only to recent calls, and the page keeps
+both in memory only. The page may not be framed and runs nothing inline (page_security.py).
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import asyncio
 import json
 import os
 from importlib.resources import files as package_files
-from typing import Any
+from typing import Any, cast
 
 from quart import Blueprint, Quart, Response, request
 
+from ..asgi import Scope
 from ..auth import public
 from ..documents import spec_bytes
 from ..errors import BadRequest, NotFound
@@ -27,10 +30,12 @@ from ..live_file import FileProblem, LiveFile
 from ..mcp import MCP_PATH
 from ..mcp.catalog import ToolCatalog
 from ..mcp.protocol import LEGACY_VERSIONS
+from ..page_security import page_headers
 from ..plugin_files import PluginFiles
 from ..public_url import public_base_url
 from ..state import app_state
 from .operations import describe_operations, example
+from .operator import OperatorAccess
 
 __all__ = ["install_console"]
 
@@ -40,6 +45,12 @@ ASSETS = {
     "index.html": "text/html; charset=utf-8",
 }
 NO_CACHE = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+# Everything the page runs and fetches is this server's own files and API; the logo is the
+# manifest's logo_url, wherever that points. No inline script or style, no native form submit.
+ASSET_HEADERS = {
+    **NO_CACHE,
+    **page_headers("default-src 'self'; img-src 'self' http: https:; form-action 'none'"),
+}
 
 
 def _json(payload: object) -> Response:
@@ -66,7 +77,7 @@ class Console:
         if name not in ASSETS:
             raise NotFound(f"No console file {name!r}.")
         body = (self._asset_dir / name).read_bytes()
-        return Response(body, content_type=ASSETS[name], headers=NO_CACHE)
+        return Response(body, content_type=ASSETS[name], headers=ASSET_HEADERS)
 
     def _signature(self) -> tuple[Any, ...]:
         root = self._settings.root
@@ -161,10 +172,12 @@ def install_console(app: Quart, files: PluginFiles) -> None:
     async def findings() -> Response:
         return _json((await console.findings()).as_json())
 
+    operator = OperatorAccess(settings)
+
+    @blueprint.get("/console/api/calls")
+    @public  # to the API's credentials: the operator's own check decides
     async def calls() -> Response:
+        operator.check(cast(Scope, request.scope), request.headers)
         return _json(app_state().recent_calls.as_json())
 
-    # Who called what is not public once the API has credentials: then it needs them too.
-    view = public(calls) if settings.auth == "none" else calls
-    blueprint.add_url_rule("/console/api/calls", "calls", view, methods=["GET"])
     app.register_blueprint(blueprint)

@@ -34,6 +34,7 @@ from ..auth import public
 from ..auth.base import secrets_equal
 from ..auth.passwords import dummy_hash, verify_password
 from ..errors import APIError
+from ..page_security import page_headers
 from ..public_url import client_address
 from ..storage.records import OAuthClient
 from .params import query_pairs, request_base_url
@@ -185,17 +186,9 @@ def _redirect_error(failure: RedirectError) -> Response:
 
 def _secure(response: Response, nonce: str) -> Response:
     response.headers.update(
-        {
-            "Content-Security-Policy": (
-                f"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self'; "
-                "frame-ancestors 'none'; base-uri 'none'"
-            ),
-            "X-Frame-Options": "DENY",
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",
-            "X-Content-Type-Options": "nosniff",
-        }
+        page_headers(f"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self'")
     )
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -54,8 +54,9 @@ class Store(Protocol):
 
     async def list_users(self) -> list[User]: ...
 
-    async def set_password(self, name: str, password_hash: str) -> bool:
-        """Replace a user's password hash; False if there is no such user."""
+    async def set_password(self, name: str, password_hash: str) -> int | None:
+        """Replace a user's password hash and, in the same transaction, revoke every grant they
+        gave (as :meth:`revoke_grants`): how many, or None if there is no such user."""
 
     async def remove_user(self, name: str) -> bool:
         """Delete the account, its todos, keys, codes and tokens; False if there was none."""
@@ -104,6 +105,11 @@ class Store(Protocol):
 
         False, with nothing issued, if the token was already rotated (a replay).
         """
+
+    async def revoke_grants(self, user: str, client_id: str | None) -> int:
+        """Delete the grants ``user`` gave (to one client, or to all with None) with their
+        tokens, and their authorization codes; how many, a code not yet exchanged counting as
+        one (RFC 6749 calls it an authorization grant too)."""
 
     async def revoke_grant(self, grant_id: str) -> None:
         """Delete a grant and every token issued under it (the whole family)."""

@@ -189,12 +189,14 @@ def list_users() -> Operation[list[User]]:
     return [_user(row) for row in rows]
 
 
-def set_password(name: str, password_hash: str) -> Operation[bool]:
+def set_password(name: str, password_hash: str) -> Operation[int | None]:
     touched = yield Query(
         "UPDATE users SET password_hash = ? WHERE name = ? RETURNING name",
         (password_hash, name),
     )
-    return bool(touched)
+    if not touched:
+        return None
+    return (yield from revoke_grants(name, None))
 
 
 def remove_user(name: str) -> Operation[bool]:
@@ -359,6 +361,23 @@ def rotate_refresh_token(
     yield Query("DELETE FROM oauth_tokens WHERE expires_at < ?", (now,))
     yield _insert_tokens(rows[0][0], tokens)
     return True
+
+
+def revoke_grants(user: str, client_id: str | None) -> Operation[int]:
+    # Codes before grants: on PostgreSQL an exchange of one of these codes that is under way
+    # holds its row, so the first DELETE waits for it to commit, and the second then sees the
+    # grant it made; the other way round that grant could be committed just after the DELETE.
+    codes = yield Query(
+        """DELETE FROM oauth_codes
+        WHERE user_name = ? AND (CAST(? AS TEXT) IS NULL OR client_id = ?) RETURNING grant_id""",
+        (user, client_id, client_id),
+    )
+    grants = yield Query(
+        """DELETE FROM oauth_grants
+        WHERE user_name = ? AND (CAST(? AS TEXT) IS NULL OR client_id = ?) RETURNING id""",
+        (user, client_id, client_id),
+    )
+    return len(grants) + sum(1 for (grant_id,) in codes if grant_id is None)
 
 
 def revoke_grant(grant_id: str) -> Operation[None]:

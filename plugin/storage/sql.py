@@ -77,7 +77,7 @@ class SQLStore(ABC):
     async def list_users(self) -> list[User]:
         return await self._read(queries.list_users)
 
-    async def set_password(self, name: str, password_hash: str) -> bool:
+    async def set_password(self, name: str, password_hash: str) -> int | None:
         return await self._write(queries.set_password, name, password_hash)
 
     async def remove_user(self, name: str) -> bool:
@@ -131,6 +131,9 @@ class SQLStore(ABC):
         self, token_hash: str, tokens: Sequence[IssuedToken], now: int
     ) -> bool:
         return await self._write(queries.rotate_refresh_token, token_hash, tokens, now)
+
+    async def revoke_grants(self, user: str, client_id: str | None) -> int:
+        return await self._write(queries.revoke_grants, user, client_id)
 
     async def revoke_grant(self, grant_id: str) -> None:
         await self._write(queries.revoke_grant, grant_id)

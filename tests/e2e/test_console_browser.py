@@ -1,7 +1,8 @@
 """The console in headless Chromium (Debian's package, driven by Playwright): load it, try an
 operation, see the result and the call, break a file and see the finding; list the MCP tools and
-call one. The screenshots go
-to test-artifacts/ (git-ignored) for a person to look at."""
+call one; paste the admin token where recent calls ask for it; all under the page's CSP, which
+blocks nothing the console needs and keeps it out of frames. The screenshots go to
+test-artifacts/ (git-ignored) for a person to look at."""
 
 from __future__ import annotations
 
@@ -12,12 +13,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Response, expect
 
 from tests.conftest import SERVICE_TOKEN
 from tests.servers import LiveServer
 
 pytestmark = pytest.mark.slow
+
+
+ADMIN_TOKEN = "operator-token-0123456789"
+CSP_VIOLATION = "Content Security Policy"  # in each message Chromium logs for one
 
 
 @pytest.fixture
@@ -26,16 +31,28 @@ def page(browser: Browser) -> Iterator[Page]:
     opened = context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.on(
+        "console",
+        lambda message: errors.append(message.text) if CSP_VIOLATION in message.text else None,
+    )
     yield opened
     context.close()
-    assert errors == []  # no JavaScript error on the page
+    assert errors == []  # no JavaScript error on the page, nothing the CSP blocked
+
+
+def assert_protected(response: Response | None) -> None:
+    """The page came with its CSP, so a test that sees no violation saw the CSP at work."""
+    assert response is not None and response.ok
+    policy = response.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert response.headers["x-frame-options"] == "DENY"
 
 
 def test_console_tries_an_operation_and_shows_a_broken_file(
     live_server: Callable[..., LiveServer], plugin_root: Path, page: Page, artifacts: Path
 ) -> None:
     server = live_server(env={"PLUGIN_ROOT": str(plugin_root)})
-    page.goto(f"http://localhost:{server.port}/")
+    assert_protected(page.goto(f"http://localhost:{server.port}/"))
     expect(page.locator("#name")).to_have_text("TODO List")
     expect(page.locator("#install-url")).to_have_text(f"http://localhost:{server.port}")
     expect(page.locator("#lint-summary")).to_have_text("all clear")
@@ -54,8 +71,10 @@ def test_console_tries_an_operation_and_shows_a_broken_file(
     listing.locator("input[name=username]").fill("ann")
     listing.get_by_role("button", name="Send").click()
     expect(listing.locator(".response")).to_contain_text('"next_offset": null')
+    # The developer on this machine reads recent calls with no token at all.
     expect(page.locator("#calls tr").first).to_contain_text("/todos/ann")
     expect(page.locator("#calls")).to_contain_text("POST")
+    expect(page.locator("#admin-field")).to_be_hidden()
     page.screenshot(path=str(artifacts / "console.png"))
 
     spec = plugin_root / "openapi.yaml"
@@ -71,11 +90,20 @@ def test_console_tries_an_operation_and_shows_a_broken_file(
 def test_console_lists_the_mcp_tools_and_calls_one_with_the_typed_credential(
     live_server: Callable[..., LiveServer], plugin_root: Path, page: Page, artifacts: Path
 ) -> None:
-    env = {"PLUGIN_AUTH": "service_http", "PLUGIN_SERVICE_TOKEN": SERVICE_TOKEN}
+    """Behind a trusted proxy, where loopback proves nothing: recent calls take the admin token."""
+    env = {
+        "PLUGIN_AUTH": "service_http",
+        "PLUGIN_SERVICE_TOKEN": SERVICE_TOKEN,
+        "PLUGIN_TRUSTED_PROXY_HOPS": "1",
+        "PLUGIN_ADMIN_TOKEN": ADMIN_TOKEN,
+    }
     server = live_server(env={"PLUGIN_ROOT": str(plugin_root), **env})
-    page.goto(f"http://localhost:{server.port}/")
+    assert_protected(page.goto(f"http://localhost:{server.port}/"))
+    expect(page.locator("#calls-note")).to_contain_text("set PLUGIN_ADMIN_TOKEN")
+    expect(page.locator("#admin-field")).to_be_visible()
     tools = page.locator("#tools [data-tool]")
     expect(tools).to_have_count(4)
+    page.screenshot(path=str(artifacts / "console-admin-token.png"))
     expect(page.locator("#mcp-endpoint")).to_contain_text("POST /mcp")
     listing = page.locator("[data-tool=getTodos]")
     expect(listing.locator(".kind")).to_have_text("read-only")
@@ -115,3 +143,30 @@ def test_console_lists_the_mcp_tools_and_calls_one_with_the_typed_credential(
     expect(add.locator(".result .status")).to_have_text("ok")
     page.evaluate("window.scrollTo(0, document.querySelector('#mcp-section').offsetTop - 130)")
     page.screenshot(path=str(artifacts / "console-mcp.png"))
+
+    # The service token typed above opens the API, not recent calls: the admin token does.
+    expect(page.locator("#calls tr")).to_have_count(0)
+    expect(page.locator("#calls-note")).to_contain_text("set PLUGIN_ADMIN_TOKEN")
+    page.locator("#admin-token").fill(ADMIN_TOKEN)
+    page.locator("#admin-token").press("Enter")
+    expect(page.locator("#calls tr").first).to_contain_text("/mcp")
+    expect(page.locator("#calls-note")).to_have_text("")
+
+
+def test_no_other_page_can_frame_the_console(
+    live_server: Callable[..., LiveServer], browser: Browser
+) -> None:
+    server = live_server()
+    framer = browser.new_page()
+    refusals: list[str] = []
+    framer.on("console", lambda message: refusals.append(message.text))
+    framer.goto(f"http://127.0.0.1:{server.port}/.well-known/ai-plugin.json")  # another origin
+    framer.evaluate(
+        "url => new Promise(done => { const frame = document.createElement('iframe');"
+        " frame.onload = done; frame.src = url; document.body.append(frame); })",
+        f"http://localhost:{server.port}/",
+    )
+    framed = framer.frames[1]
+    assert framed.locator("#name").count() == 0  # the console never rendered in the frame
+    assert any("frame-ancestors" in text for text in refusals), refusals
+    framer.close()

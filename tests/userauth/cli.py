@@ -12,7 +12,7 @@ from typing import Any
 from tests.servers import REPO
 
 
-def run_cli(database: Path, *args: str, stdin: str = "") -> tuple[int, dict[str, Any]]:
+def run_cli(database: Path | str, *args: str, stdin: str = "") -> tuple[int, dict[str, Any]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLUGIN_")}
     env["PLUGIN_DATABASE"] = str(database)
     done = subprocess.run(
@@ -28,7 +28,7 @@ def run_cli(database: Path, *args: str, stdin: str = "") -> tuple[int, dict[str,
     return done.returncode, json.loads(lines[0])
 
 
-def cli_ok(database: Path, *args: str, stdin: str = "") -> dict[str, Any]:
+def cli_ok(database: Path | str, *args: str, stdin: str = "") -> dict[str, Any]:
     status, answer = run_cli(database, *args, stdin=stdin)
     assert status == 0, answer
     return answer

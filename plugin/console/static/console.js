@@ -288,13 +288,20 @@ async function refreshOverview() {
   }
 }
 
+// Recent calls are the operator's: they take the admin token, never the API's credential.
+function adminHeaders() {
+  const token = $("#admin-token").value.trim();
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
 async function refreshCalls() {
   try {
-    const { status, body } = await getJSON("/console/api/calls", authHeaders());
+    const { status, body } = await getJSON("/console/api/calls", adminHeaders());
     const note = $("#calls-note");
     if (status !== 200) {
       $("#calls").replaceChildren();
-      note.textContent = "Enter the API's credentials above to see recent calls.";
+      note.textContent = body.error_description || `Recent calls answered ${status}.`;
+      if (status === 401) $("#admin-field").hidden = false;
       return;
     }
     note.textContent = body.length ? "" : "No calls yet. Try an operation, or install the plugin in ChatGPT.";
@@ -315,6 +322,7 @@ async function refreshCalls() {
 }
 
 $("#copy-url").addEventListener("click", () => navigator.clipboard?.writeText($("#install-url").textContent));
+$("#admin-token").addEventListener("change", refreshCalls);
 refreshOverview();
 refreshCalls();
 setInterval(refreshOverview, 2000);
