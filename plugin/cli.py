@@ -159,7 +159,7 @@ def run_server(settings: Settings, args: argparse.Namespace) -> int:
         settings.event_loop,
     )
     if settings.upstream:
-        logger.info("proxy mode: forwarding to %s", settings.upstream)
+        logger.info("proxy mode: forwarding to %s", settings.upstream_shown)
     if settings.workers == 1:
         # hypercorn.asyncio.serve installs SIGINT/SIGTERM handlers that drain requests first.
         with asyncio.Runner(loop_factory=_loop_factory(settings.event_loop)) as runner:

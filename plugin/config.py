@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import yarl
+
 from .networks import Network, parse_networks
 from .rates import parse_rate
 
@@ -89,7 +91,7 @@ class Settings:
     # mcp
     mcp: bool = True
     # devloop: proxy mode (an upstream API behind the local plugin files) and the console
-    upstream: str = ""
+    upstream: str = field(default="", repr=False)  # its userinfo may hold a password
     upstream_timeout: float = 30.0
     console: bool = True
     admin_token: str = _secret()  # the operator's: reads the console's recent calls
@@ -153,13 +155,11 @@ class Settings:
             "log_level",
             "must be DEBUG, INFO, WARNING or ERROR",
         )
-        if self.upstream:
-            parts = urlsplit(self.upstream)
-            _check(
-                parts.scheme in ("http", "https") and bool(parts.netloc) and not parts.query,
-                "upstream",
-                "must be an absolute http(s) URL such as https://api.example.com",
-            )
+        _check(
+            not self.upstream or _is_base_url(self.upstream),
+            "upstream",
+            "must be an absolute http(s) URL such as https://api.example.com",
+        )
         _check(self.upstream_timeout > 0, "upstream_timeout", "must be more than 0 seconds")
         _check(
             not self.admin_token or len(self.admin_token) >= 16,
@@ -206,6 +206,14 @@ class Settings:
         """Where the trusted proxies connect from (empty: any peer is believed)."""
         return parse_networks(self.trusted_proxies)
 
+    @cached_property
+    def upstream_shown(self) -> str:
+        """The upstream as logs and pages show it: a password in it (or a lone user) as ``***``."""
+        url = yarl.URL(self.upstream)
+        if url.password is not None:
+            return str(url.with_password("***"))
+        return str(url.with_user("***")) if url.user is not None else self.upstream
+
     @property
     def base_url(self) -> str:
         """The public URL without a trailing slash, or "" when it is derived per request."""
@@ -214,6 +222,23 @@ class Settings:
     def to_environ(self) -> dict[str, str]:
         """Render every setting as ``PLUGIN_*`` variables, so worker processes rebuild it."""
         return {ENV_PREFIX + f.name.upper(): _format(getattr(self, f.name)) for f in fields(self)}
+
+
+def _is_base_url(value: str) -> bool:
+    """An absolute http(s) URL that the proxy can put a request's path after."""
+    try:
+        url = yarl.URL(value)
+        port = url.port  # parsed lazily: a port that is not a number raises only here
+    except ValueError:
+        return False
+    return (
+        url.scheme in ("http", "https")
+        and bool(url.raw_host)
+        and port is not None
+        and not url.raw_query_string
+        and not url.raw_fragment
+        and ":" not in (url.user or "")  # Basic auth splits the user from the password there
+    )
 
 
 def is_database_url(database: str) -> bool:

@@ -26,7 +26,8 @@ class Answer:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
-    raw: bytes | None = None  # sent as is instead of an HTTP answer (garbage)
+    raw: bytes | None = None  # sent as is instead of an HTTP answer (garbage, a cut answer)
+    stall: float = 0.0  # seconds between sending ``raw`` and closing the connection
 
 
 Respond = Callable[[Request], Answer]
@@ -60,6 +61,7 @@ def _handler(respond: Respond) -> type[BaseHTTPRequestHandler]:
             time.sleep(answer.delay)
             if answer.raw is not None:
                 self.wfile.write(answer.raw)
+                time.sleep(answer.stall)
                 self.close_connection = True
                 return
             self.send_response(answer.status)

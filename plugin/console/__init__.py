@@ -134,7 +134,7 @@ class Console:
         return {
             "install_url": base_url,
             "auth": self._settings.auth,
-            "proxy_upstream": self._settings.upstream or None,
+            "proxy_upstream": self._settings.upstream_shown or None,
             "manifest": manifest,
             "spec_yaml": spec_bytes(spec)[0].decode() if spec is not None else None,
             "operations": describe_operations(spec) if spec is not None else [],

@@ -175,17 +175,20 @@ def test_large_bodies_stream_both_ways_and_hop_by_hop_headers_are_dropped(
 def test_upstream_down_is_502_and_the_proxy_keeps_running(
     live_server: Callable[..., LiveServer], tmp_path: Path
 ) -> None:
+    password = "unreachable-pass-4321"
     proxy = live_server(
         env={"PLUGIN_DATABASE": str(tmp_path / "proxy.sqlite3")},
-        args=["proxy", f"http://127.0.0.1:{free_port()}"],
+        args=["proxy", f"http://dev:{password}@127.0.0.1:{free_port()}"],
     )
     for _ in range(3):
         answer = httpx.get(f"{proxy.url}/todos/ann")
         assert answer.status_code == 502
         assert answer.json()["error"] == "upstream_unreachable"
+        assert "http://dev:***@127.0.0.1:" in answer.json()["error_description"]
+        assert password not in answer.text
     assert httpx.get(f"{proxy.url}/.well-known/ai-plugin.json").status_code == 200
     assert httpx.get(f"{proxy.url}/healthz").status_code == 200  # the proxy itself is up
-    proxy.log_once("GET /todos/ann -> 502 in ")
+    assert password not in proxy.log_once("GET /todos/ann -> 502 in ")
 
 
 def test_slow_upstream_is_504_and_garbage_is_502(
