@@ -37,6 +37,7 @@ from quart import Quart
 from .asgi import ASGIApp, Receive, Scope, Send, send_error
 from .config import Settings
 from .errors import BadRequest
+from .log_output import printable
 
 __all__ = ["UpstreamProxy", "install_proxy"]
 
@@ -190,7 +191,8 @@ class UpstreamProxy:
         finally:
             elapsed = (time.perf_counter() - started) * 1000
             note = f" ({failure})" if failure else ""
-            logger.info("%s %s -> %d in %.0f ms%s", method, scope["path"], status, elapsed, note)
+            path = printable(scope["path"])  # the client's, whichever handler writes it
+            logger.info("%s %s -> %d in %.0f ms%s", method, path, status, elapsed, note)
 
     def _failure(self, error: Exception) -> tuple[int, str, str]:
         """The status, code and description the client gets when no answer came."""
