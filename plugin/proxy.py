@@ -191,8 +191,8 @@ class UpstreamProxy:
         finally:
             elapsed = (time.perf_counter() - started) * 1000
             note = f" ({failure})" if failure else ""
-            path = printable(scope["path"])  # the client's, whichever handler writes it
-            logger.info("%s %s -> %d in %.0f ms%s", method, path, status, elapsed, note)
+            shown = printable(scope["path"])  # the client's, whichever handler writes it
+            logger.info("%s %s -> %d in %.0f ms%s", method, shown, status, elapsed, note)
 
     def _failure(self, error: Exception) -> tuple[int, str, str]:
         """The status, code and description the client gets when no answer came."""
