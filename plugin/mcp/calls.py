@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from ..asgi import ASGIApp, Scope
+from ..strict_json import NotJSON, parse
 from .tools import Tool
 
 __all__ = ["BadArgument", "call_through_app", "forwarded_headers", "tool_result"]
@@ -147,8 +148,8 @@ def tool_result(status: int, body: bytes, content_type: str) -> dict[str, Any]:
     result["isError"] = False
     if content_type.split(";")[0].strip().endswith("json") and body:
         try:
-            value = json.loads(body)
-        except ValueError:
+            value = parse(body)
+        except NotJSON:  # an upstream's NaN or lone surrogate would break the answer
             return result
         result["structuredContent"] = value if isinstance(value, dict) else {"result": value}
     return result

@@ -98,7 +98,10 @@ async def _send_error(
 
 
 def _loopback_origin(origin: str) -> bool:
-    parts = urlsplit(origin)
+    try:
+        parts = urlsplit(origin)
+    except ValueError:  # an IPv6 host whose bracket does not close: no origin of ours
+        return False
     host = parts.hostname or ""
     host = f"[{host}]" if ":" in host else host
     return parts.scheme in ("http", "https") and host.lower() in LOOPBACK_HOSTS

@@ -21,6 +21,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ..strict_json import NotJSON, parse
+
 __all__ = [
     "LEGACY_VERSIONS",
     "MODERN_VERSIONS",
@@ -93,9 +95,9 @@ class Message:
 def parse_message(body: bytes) -> Message | None:
     """One JSON-RPC request or notification; None for a response (nothing to answer)."""
     try:
-        value = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise RPCError(PARSE_ERROR, "Parse error: the body is not JSON.", http_status=400) from None
+        value = parse(body)
+    except NotJSON as problem:
+        raise RPCError(PARSE_ERROR, f"Parse error: {problem.reason}.", http_status=400) from None
     if isinstance(value, list):
         raise RPCError(
             INVALID_REQUEST,
@@ -248,8 +250,9 @@ def result_body(request_id: RequestId | None, result: dict[str, Any]) -> bytes:
 
 
 def error_body(request_id: RequestId | None, error: RPCError) -> bytes:
+    """The error response; ASCII, so no text an error quotes can make it fail to encode."""
     payload: dict[str, Any] = {"code": error.code, "message": error.message}
     if error.data is not None:
         payload["data"] = error.data
     message: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "error": payload}
-    return json.dumps(message, ensure_ascii=False).encode()
+    return json.dumps(message).encode()

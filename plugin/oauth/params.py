@@ -6,7 +6,6 @@ Actions post a form. Both are accepted whatever the manifest says.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import cast
 from urllib.parse import parse_qsl
@@ -17,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 from ..asgi import Scope
 from ..config import Settings
 from ..public_url import public_base_url
+from ..strict_json import NotJSON, RepeatedName, parse, unique_names
 from .rfc6749_errors import InvalidRequest
 
 __all__ = ["body_params", "request_base_url", "single_valued"]
@@ -26,12 +26,10 @@ FORM = "application/x-www-form-urlencoded"
 
 def single_valued(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     """The parameters as a dict; a repeated one is an ``invalid_request``."""
-    values: dict[str, str] = {}
-    for name, value in pairs:
-        if name in values:
-            raise InvalidRequest(f"The parameter '{name}' is repeated.")
-        values[name] = value
-    return values
+    try:
+        return unique_names(pairs)
+    except RepeatedName as repeated:
+        raise InvalidRequest(f"The parameter {repeated.name[:100]!r} is repeated.") from None
 
 
 def query_pairs(args: MultiDict[str, str]) -> list[tuple[str, str]]:
@@ -43,9 +41,9 @@ async def body_params() -> dict[str, str]:
     body = cast(bytes, await request.get_data(as_text=False))
     if request.mimetype == "application/json":
         try:
-            value = json.loads(body, object_pairs_hook=single_valued)
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidRequest("The request body is not valid JSON.") from None
+            value = parse(body)
+        except NotJSON as problem:
+            raise InvalidRequest(f"The JSON body is refused: {problem.reason}.") from None
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise InvalidRequest("The JSON body must be an object of string values.")
         return value

@@ -53,9 +53,15 @@ def registrable_redirect_uri(uri: str) -> str | None:
     """Why ``uri`` cannot be registered, or None if it can."""
     if any(character.isspace() or ord(character) < 0x21 for character in uri):
         return "must not contain spaces or control characters"
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+    except ValueError:  # a bracket that does not close, a port that is not a number to 65535
+        return "must be a valid URL"
     if parts.fragment or "#" in uri:
         return "must not have a fragment (RFC 6749 3.1.2)"
+    if port == 0:
+        return "must not name port 0"
     if not parts.hostname or parts.username is not None or parts.password is not None:
         return "must be an absolute URL with a host and no user information"
     if parts.scheme == "https":

@@ -48,7 +48,7 @@ from .rfc6749_errors import (
 )
 from .rfc7636 import CHALLENGE
 from .rfc8707 import InvalidTarget, resource_indicator
-from .server import current_server, needs_pkce
+from .server import VSCHARS, current_server, needs_pkce
 from .signin_limits import check_signin_allowed, record_signin_failure, subjects
 
 __all__ = ["blueprint"]
@@ -116,7 +116,7 @@ async def _validate(pairs: list[tuple[str, str]]) -> AuthorizationRequest:
     client_ids = grouped.get("client_id", [])
     if len(client_ids) != 1 or not client_ids[0]:
         raise ErrorPage(400, "invalid_request", "The request needs exactly one client_id.")
-    client = await server.store.get_oauth_client(client_ids[0][:MAX_FIELD])
+    client = await server.find_client(client_ids[0][:MAX_FIELD])
     if client is None:
         raise ErrorPage(400, "invalid_client", "This application is not registered here.")
     redirect_uris = grouped.get("redirect_uri", [])
@@ -305,9 +305,11 @@ class _WrongPassword(Exception):
 async def _sign_in(name: str, password: str) -> str:
     server = current_server()
     name = name.strip()[:MAX_FIELD]
-    limited = subjects(server, name, client_address(server.settings, cast(Scope, request.scope)))
+    # No account has a name outside VSCHAR, and PostgreSQL could not be asked about a NUL.
+    account = name if VSCHARS.fullmatch(name) else ""
+    limited = subjects(server, account, client_address(server.settings, cast(Scope, request.scope)))
     await check_signin_allowed(server, limited)
-    user = await server.store.get_user(name) if name else None
+    user = await server.store.get_user(account) if account else None
     stored = user.password_hash if user is not None else dummy_hash()
     valid = await asyncio.to_thread(verify_password, password, stored)
     if user is None or not valid:

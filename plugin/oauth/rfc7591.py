@@ -18,6 +18,7 @@ from quart import Blueprint, Response, request
 from ..asgi import Scope
 from ..auth import public
 from ..public_url import client_address
+from ..strict_json import NotJSON, parse
 from .clients import new_client
 from .redirect_uris import registrable_redirect_uri
 from .rfc6749_errors import NO_STORE, InvalidScope, OAuthError
@@ -46,9 +47,9 @@ async def _metadata() -> dict[str, Any]:
     if request.mimetype != "application/json":
         raise InvalidClientMetadata("Send the client metadata as application/json.")
     try:
-        body = json.loads(cast(bytes, await request.get_data(as_text=False)))
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise InvalidClientMetadata("The request body is not valid JSON.") from None
+        body = parse(cast(bytes, await request.get_data(as_text=False)))
+    except NotJSON as problem:
+        raise InvalidClientMetadata(f"The JSON body is refused: {problem.reason}.") from None
     if not isinstance(body, dict):
         raise InvalidClientMetadata("The client metadata must be a JSON object.")
     return body

@@ -10,8 +10,6 @@ tokens minted for it, as the MCP authorization spec requires).
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from ..mcp import MCP_PATH
 from .rfc6749_errors import OAuthError
 
@@ -33,7 +31,7 @@ def resource_indicator(base_url: str | None, requested: str | None) -> str | Non
         return None
     if base_url is None:
         raise InvalidTarget("This server cannot name its own URL; set PLUGIN_PUBLIC_URL.")
-    if "#" in requested or urlsplit(requested).query:
+    if "#" in requested or "?" in requested:
         raise InvalidTarget("The resource must be an absolute URI without query or fragment.")
     canonical = requested.removesuffix("/")
     if canonical not in (base_url, mcp_resource(base_url)):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -36,7 +37,17 @@ from .rfc6749_errors import InvalidClient, InvalidGrant, InvalidRequest, Invalid
 from .rfc7636 import verify_s256
 from .rfc8707 import InvalidTarget
 
-__all__ = ["EXTENSION", "AuthorizationServer", "TokenAnswer", "current_server", "needs_pkce"]
+__all__ = [
+    "EXTENSION",
+    "VSCHARS",
+    "AuthorizationServer",
+    "TokenAnswer",
+    "current_server",
+    "needs_pkce",
+]
+
+# RFC 6749 appendix A's VSCHAR: what client ids are made of, and every account name too.
+VSCHARS = re.compile(r"[\x20-\x7e]+")
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,13 @@ class AuthorizationServer:
 
     # clients
 
+    async def find_client(self, client_id: str) -> OAuthClient | None:
+        """The client ``client_id`` names; None for an id no client has, and for one that is
+        not printable ASCII (RFC 6749 appendix A.1), which PostgreSQL cannot be asked (NUL)."""
+        if not VSCHARS.fullmatch(client_id):
+            return None
+        return await self.store.get_oauth_client(client_id)
+
     async def client_from_headers_or_body(
         self, headers: Headers, params: dict[str, str]
     ) -> OAuthClient:
@@ -95,7 +113,7 @@ class AuthorizationServer:
         client_id = params.get("client_id")
         secret = params.get("client_secret")
         if client_id and secret is None:
-            client = await self.store.get_oauth_client(client_id)
+            client = await self.find_client(client_id)
             if client is not None and client.public:
                 return client
         if not client_id or secret is None:
@@ -103,7 +121,7 @@ class AuthorizationServer:
         return await self._client(client_id, secret, challenge=False)
 
     async def _client(self, client_id: str, secret: str, challenge: bool) -> OAuthClient:
-        client = await self.store.get_oauth_client(client_id)
+        client = await self.find_client(client_id)
         # Compare even for an unknown client so timing does not tell which ids exist.
         expected = client.secret_hash if client is not None else digest(new_secret())
         if not secrets_equal(digest(secret), expected) or client is None:

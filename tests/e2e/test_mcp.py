@@ -258,12 +258,26 @@ def test_bad_input_changes_nothing_and_never_500s(server: LiveServer) -> None:
                 403,
             ),
         ]
+        # A lone surrogate, escaped and as raw bytes, in the id, the method and an argument.
+        add = json.dumps(rpc("tools/call", {"name": "addTodo", "arguments": {"username": "ann"}}))
+        for body in (
+            b'{"jsonrpc": "2.0", "id": "\\ud800", "method": "ping"}',
+            b'{"jsonrpc": "2.0", "id": 1, "method": "\xed\xa0\x80"}',
+            add.replace('"ann"', '"ann", "todo": "\\udfff"').encode(),
+        ):
+            response = http.post("/mcp", content=body, headers=json_headers)
+            assert response.status_code == 400, response.text
+            assert response.json()["id"] is None
+            assert response.json()["error"]["code"] == -32700
         for body, headers, status in cases:
             response = http.post("/mcp", content=body, headers=headers)
             assert response.status_code == status, (body[:80], response.text)
             assert "jsonrpc" in response.json()
         assert http.get("/todos/ann").json() == before
-    assert "Traceback" not in server.log()
+    log = server.log_once("POST /mcp 403 ")  # the last request: every line before it is there
+    assert log.count("POST /mcp 400 ") == 7
+    assert "POST /mcp 0 " not in log and "POST /mcp 500 " not in log
+    assert "Traceback" not in log
 
 
 def test_official_client_mirrors_x_mcp_header_parameters(

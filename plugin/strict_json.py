@@ -1,0 +1,91 @@
+"""Parsing a client's JSON body strictly, before anything else may see it (RFC 8259, RFC 7493).
+
+Python's ``json`` takes more than a protocol may pass on: a lone surrogate (``"\\ud800"``, or
+its bytes under ``surrogatepass``) that no UTF-8 encoder, hash, database or header can take
+later; ``NaN``, ``Infinity`` and numbers past a double (``1e400``) that answers would echo as
+invalid JSON; nesting that only fails, as a ``RecursionError``, in a later and deeper walk;
+repeated names, where two readers of one message may each see a different value. Each is
+refused here with a reason that is safe to show, so each protocol answers with its own error.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+__all__ = ["MAX_DEPTH", "NotJSON", "RepeatedName", "parse", "unique_names"]
+
+T = TypeVar("T")
+
+MAX_DEPTH = 64  # arrays and objects inside one another; no request this server takes nests so
+
+
+class NotJSON(ValueError):
+    """A body this server will not read as JSON; ``reason`` names why, without client text
+    other than a quoted (``repr``) and shortened name."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RepeatedName(NotJSON):
+    """A name given twice in one object (or one form)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"the name {name[:100]!r} is repeated in an object")
+        self.name = name
+
+
+def unique_names(pairs: Iterable[tuple[str, T]]) -> dict[str, T]:
+    """The pairs as a dict, or :class:`RepeatedName`."""
+    value: dict[str, T] = {}
+    for name, item in pairs:
+        if name in value:
+            raise RepeatedName(name)
+        value[name] = item
+    return value
+
+
+def _check(value: Any) -> None:
+    """Every string valid Unicode, every number finite, no deeper than ``MAX_DEPTH``; without
+    recursion, so the check cannot overflow where the parser did not."""
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode()
+                except UnicodeEncodeError:
+                    raise NotJSON("a string is not valid Unicode (a lone surrogate)") from None
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise NotJSON("a number is not finite or is out of range")
+        elif isinstance(item, dict | list):
+            if depth == MAX_DEPTH:
+                raise NotJSON(f"it nests deeper than {MAX_DEPTH} levels")
+            children = [*item, *item.values()] if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+
+
+def parse(body: bytes) -> Any:
+    """The JSON value of a UTF-8 ``body`` (an optional BOM aside), or :class:`NotJSON`."""
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise NotJSON("it is not UTF-8") from None
+    try:
+        value = json.loads(text, object_pairs_hook=unique_names)
+    except NotJSON:
+        raise
+    except json.JSONDecodeError:
+        raise NotJSON("it is not JSON") from None
+    except ValueError:  # an integer past the interpreter's limit on digits
+        raise NotJSON("a number is not finite or is out of range") from None
+    except RecursionError:
+        raise NotJSON(f"it nests deeper than {MAX_DEPTH} levels") from None
+    _check(value)
+    return value
