@@ -191,3 +191,16 @@ def test_every_message_the_cli_logs_is_one_printable_line() -> None:
     assert lines[1].endswith("failed on /y\\x0d\\x0a")
     assert lines[2] == "Traceback (most recent call last):"  # tracebacks keep their lines
     assert not any(line.startswith("2026-01-01") for line in lines)
+
+
+async def test_mcp_errors_quote_at_most_a_clipped_name(client: QuartClient) -> None:
+    headers = {"MCP-Protocol-Version": "2025-11-25"}
+    long = "x" * 60_000
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": long},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": long}},
+    ]
+    for message in messages:
+        answer = await (await client.post("/mcp", json=message, headers=headers)).get_json()
+        text = answer["error"]["message"]
+        assert len(text) < 200 and text.endswith("x...")

@@ -97,6 +97,11 @@ async def _send_error(
     await send_response(send, _status(error, modern), body, JSON, [NO_STORE])
 
 
+def _clipped(name: str, limit: int = 100) -> str:
+    """A client's name as an error message quotes it: a body may hold 64 KiB of one."""
+    return name if len(name) <= limit else name[:limit] + "..."
+
+
 def _loopback_origin(origin: str) -> bool:
     try:
         parts = urlsplit(origin)
@@ -261,7 +266,7 @@ class MCPEndpoint:
             elif method == "tools/call":
                 result = await self._call_tool(scope, message, headers)
             else:
-                raise RPCError(METHOD_NOT_FOUND, f"Method not found: {method}")
+                raise RPCError(METHOD_NOT_FOUND, f"Method not found: {_clipped(method)}")
             result["resultType"] = "complete"
             if method != "tools/call":
                 result.update(ttlMs=0, cacheScope="public")
@@ -283,7 +288,7 @@ class MCPEndpoint:
             return self._list_tools(message)
         if method == "tools/call":
             return await self._call_tool(scope, message)
-        raise RPCError(METHOD_NOT_FOUND, f"Method not found: {method}")
+        raise RPCError(METHOD_NOT_FOUND, f"Method not found: {_clipped(method)}")
 
     def _tools(self) -> ToolSet:
         try:
@@ -314,7 +319,7 @@ class MCPEndpoint:
         tools = self._tools()
         tool = tools.tools.get(name)
         if tool is None:
-            raise RPCError(INVALID_PARAMS, f"Unknown tool: {name}")
+            raise RPCError(INVALID_PARAMS, f"Unknown tool: {_clipped(name)}")
         if headers is not None:
             check_param_headers(arguments, tool.headers, headers)
         problems = tool.errors(arguments)
