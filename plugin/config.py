@@ -86,8 +86,9 @@ class Settings:
     oauth_access_token_ttl: int = 3600
     oauth_refresh_token_ttl: int = 30 * 24 * 3600
     signin_window: int = 900
-    signin_failures_per_account: int = 5
+    signin_failures_per_account: int = 5  # for one account from one address
     signin_failures_per_address: int = 20
+    signin_failures_account_wide: int = 100  # from every address; see oauth/signin_limits.py
     # mcp
     mcp: bool = True
     # devloop: proxy mode (an upstream API behind the local plugin files) and the console
@@ -96,7 +97,9 @@ class Settings:
     console: bool = True
     admin_token: str = _secret()  # the operator's: reads the console's recent calls
     # mcp oauth (dynamic client registration, counted per address over signin_window)
-    oauth_registrations_per_address: int = 20
+    oauth_registrations_per_address: int = 1000
+    oauth_unused_clients: int = 100_000
+    oauth_unused_client_ttl: int = 7 * 24 * 3600
     # production
     certfile: str = ""
     keyfile: str = ""
@@ -196,7 +199,10 @@ class Settings:
             "signin_window",
             "signin_failures_per_account",
             "signin_failures_per_address",
+            "signin_failures_account_wide",
             "oauth_registrations_per_address",
+            "oauth_unused_clients",
+            "oauth_unused_client_ttl",
         ):
             _check(getattr(self, name) >= 1, name, "must be at least 1")
         _check(self.oauth_code_ttl <= 600, "oauth_code_ttl", "must be at most 600 (RFC 6749 4.1.2)")

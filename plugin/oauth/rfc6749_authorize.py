@@ -49,7 +49,7 @@ from .rfc6749_errors import (
 from .rfc7636 import CHALLENGE
 from .rfc8707 import InvalidTarget, resource_indicator
 from .server import VSCHARS, current_server, needs_pkce
-from .signin_limits import check_signin_allowed, record_signin_failure, subjects
+from .signin_limits import check_signin_allowed, record_signin_failure
 
 __all__ = ["blueprint"]
 
@@ -70,6 +70,7 @@ CARRIED = (
     "resource",
 )
 MAX_FIELD = 2048
+UNKNOWN_CLIENT = "This application is not registered here."
 
 
 class ErrorPage(APIError):
@@ -118,7 +119,7 @@ async def _validate(pairs: list[tuple[str, str]]) -> AuthorizationRequest:
         raise ErrorPage(400, "invalid_request", "The request needs exactly one client_id.")
     client = await server.find_client(client_ids[0][:MAX_FIELD])
     if client is None:
-        raise ErrorPage(400, "invalid_client", "This application is not registered here.")
+        raise ErrorPage(400, "invalid_client", UNKNOWN_CLIENT)
     redirect_uris = grouped.get("redirect_uri", [])
     if len(redirect_uris) != 1 or not allowed_redirect_uri(client, redirect_uris[0]):
         raise ErrorPage(
@@ -290,6 +291,8 @@ async def authorize_submit() -> Response:
         authorization.code_challenge,
         authorization.resource,
     )
+    if code is None:  # a self-registered client pruned while the user signed in
+        return await _error(ErrorPage(400, "invalid_client", UNKNOWN_CLIENT))
     params = {"code": code}
     if authorization.state is not None:
         params["state"] = authorization.state
@@ -307,13 +310,13 @@ async def _sign_in(name: str, password: str) -> str:
     name = name.strip()[:MAX_FIELD]
     # No account has a name outside VSCHAR, and PostgreSQL could not be asked about a NUL.
     account = name if VSCHARS.fullmatch(name) else ""
-    limited = subjects(server, account, client_address(server.settings, cast(Scope, request.scope)))
-    await check_signin_allowed(server, limited)
+    address = client_address(server.settings, cast(Scope, request.scope))
+    await check_signin_allowed(server, account, address)
     user = await server.store.get_user(account) if account else None
     stored = user.password_hash if user is not None else dummy_hash()
     valid = await asyncio.to_thread(verify_password, password, stored)
     if user is None or not valid:
-        await record_signin_failure(server, limited)
-        logger.info("failed sign-in for an account from %s", limited[1][0].partition(":")[2])
+        await record_signin_failure(server, account, address)
+        logger.info("failed sign-in for an account from %s", address)
         raise _WrongPassword(name)
     return user.name

@@ -4,8 +4,18 @@ ChatGPT's connectors, Claude and the MCP SDKs register themselves before their f
 A client asks for ``token_endpoint_auth_method`` ``none`` (a public client: no secret, PKCE
 S256 required) or a secret-based method (a secret is issued once; PKCE still required, since
 every MCP client sends it). Redirect URIs follow the CLI's rules: https, or http on a loopback
-host, no fragment. Registrations are limited per client address, so nobody can fill the
-database with clients. Only what the server keeps is echoed back.
+host, no fragment. Only what the server keeps is echoed back.
+
+Registration is unauthenticated, and Claude and ChatGPT register every one of their users from
+a few shared egress addresses, so a small per-address budget refuses honest users. The budget
+per address is large (``oauth_registrations_per_address`` per ``signin_window``: a few hundred
+users behind one address in a window are all served); what bounds a flood is what it can keep.
+A client counts as used once a code is issued to it, which takes a real account's sign-in; the
+clients nobody has used are pruned: past ``oauth_unused_client_ttl``, past the newest
+``oauth_registrations_per_address`` from one address (an abuser pushes out its own), and past
+``oauth_unused_clients`` overall (many addresses). Used clients, and clients the admin made, are
+never pruned. Identical metadata is not merged into one client: an abuser varies one byte, the
+secret of a confidential client is shown only once, and strangers would share a client id.
 """
 
 from __future__ import annotations
@@ -18,12 +28,13 @@ from quart import Blueprint, Response, request
 from ..asgi import Scope
 from ..auth import public
 from ..public_url import client_address
+from ..storage.records import UnusedClients
 from ..strict_json import NotJSON, parse
 from .clients import new_client
 from .redirect_uris import registrable_redirect_uri
 from .rfc6749_errors import NO_STORE, InvalidScope, OAuthError
 from .server import current_server
-from .signin_limits import check_signin_allowed, record_signin_failure
+from .signin_limits import check_budget, record_attempt
 
 __all__ = ["blueprint"]
 
@@ -97,9 +108,15 @@ def _subset(
 @public
 async def register() -> Response:
     server = current_server()
-    address = client_address(server.settings, cast(Scope, request.scope))
-    limited = [(f"registration:{address}", server.settings.oauth_registrations_per_address)]
-    await check_signin_allowed(server, limited, "client registrations from this address")
+    settings = server.settings
+    address = client_address(settings, cast(Scope, request.scope))
+    budget = f"registration:{address}"
+    await check_budget(
+        server,
+        budget,
+        settings.oauth_registrations_per_address,
+        "client registrations from this address",
+    )
     metadata = await _metadata()
     redirect_uris = _redirect_uris(metadata.get("redirect_uris"))
     method = _choice(metadata, "token_endpoint_auth_method", AUTH_METHODS, "client_secret_basic")
@@ -113,10 +130,16 @@ async def register() -> Response:
             scope = server.granted_scope(scope)
         except InvalidScope as error:
             raise InvalidClientMetadata(error.description) from None
-    made = new_client(redirect_uris, server.now(), public=method == "none", dynamic=True)
-    if not await server.store.add_oauth_client(made.client):
+    now = server.now()
+    made = new_client(redirect_uris, now, public=method == "none", dynamic=True)
+    unused = UnusedClients(
+        per_address=settings.oauth_registrations_per_address,
+        overall=settings.oauth_unused_clients,
+        lifetime=settings.oauth_unused_client_ttl,
+    )
+    if not await server.store.add_dynamic_client(made.client, address, now, unused):
         raise InvalidClientMetadata("The client could not be registered; try again.")
-    await record_signin_failure(server, limited)
+    await record_attempt(server, budget)
     answer: dict[str, Any] = {
         "client_id": made.client.client_id,
         "client_id_issued_at": made.client.created_at,

@@ -139,10 +139,11 @@ class AuthorizationServer:
         scope: str,
         code_challenge: str | None,
         resource: str | None = None,
-    ) -> str:
+    ) -> str | None:
+        """A new code for this sign-in; None if the client is no longer registered."""
         code = new_secret()
         now = self.now()
-        await self.store.add_authorization_code(
+        added = await self.store.add_authorization_code(
             AuthorizationCode(
                 code_hash=digest(code),
                 client_id=client.client_id,
@@ -155,7 +156,7 @@ class AuthorizationServer:
             ),
             now,
         )
-        return code
+        return code if added else None
 
     async def exchange_code(
         self,

@@ -8,11 +8,13 @@ from typing import Protocol
 
 from .records import (
     ApiKey,
+    Attempts,
     AuthorizationCode,
     Grant,
     IssuedToken,
     OAuthClient,
     StoredToken,
+    UnusedClients,
     User,
 )
 
@@ -75,6 +77,16 @@ class Store(Protocol):
     async def add_oauth_client(self, client: OAuthClient) -> bool:
         """Register a client; False if the id is taken."""
 
+    async def add_dynamic_client(
+        self, client: OAuthClient, address: str, now: int, unused: UnusedClients
+    ) -> bool:
+        """Register a self-registered client from ``address``; False if the id is taken.
+
+        Clients no code was ever issued to are kept within ``unused``: those older than its
+        lifetime go, then the oldest past its count for this address, then past its count
+        overall, so registrations cannot fill the database.
+        """
+
     async def get_oauth_client(self, client_id: str) -> OAuthClient | None: ...
 
     async def list_oauth_clients(self) -> list[OAuthClient]: ...
@@ -82,8 +94,9 @@ class Store(Protocol):
     async def remove_oauth_client(self, client_id: str) -> bool:
         """Delete a client with its codes and tokens; False if there was none."""
 
-    async def add_authorization_code(self, code: AuthorizationCode, now: int) -> None:
-        """Store a code (and forget codes that expired long ago)."""
+    async def add_authorization_code(self, code: AuthorizationCode, now: int) -> bool:
+        """Store a code (and forget codes that expired long ago) and mark its client used;
+        False, with nothing stored, if the client is gone."""
 
     async def get_authorization_code(self, code_hash: str) -> AuthorizationCode | None: ...
 
@@ -118,10 +131,11 @@ class Store(Protocol):
         """Delete one token."""
 
     async def record_signin_failure(self, subjects: Sequence[str], now: int, window: int) -> None:
-        """Remember a failed sign-in against each subject (an account, an address)."""
+        """Count one attempt against each subject (a failed sign-in's account, address and pair;
+        a registration's address), forgetting attempts older than ``window``."""
 
-    async def signin_failures(self, subject: str, since: int) -> tuple[int, int | None]:
-        """How many failures ``subject`` had since ``since``, and when the oldest was."""
+    async def signin_failures(self, subjects: Sequence[str], since: int) -> dict[str, Attempts]:
+        """The failures of each subject since ``since``; a subject with none is left out."""
 
     async def ping(self) -> None:
         """Raise if the database cannot answer."""

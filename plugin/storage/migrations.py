@@ -108,6 +108,26 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             "ALTER TABLE oauth_grants ADD COLUMN resource TEXT",
         ),
     ),
+    (
+        # Bounded dynamic registration: where a client registered from, its number among the
+        # registrations, and when a code was first issued to it; self-registered clients never
+        # used are pruned. Every client made before this version counts as used, so nothing
+        # that already existed is ever pruned.
+        4,
+        (
+            "ALTER TABLE oauth_clients ADD COLUMN registered_from TEXT",
+            "ALTER TABLE oauth_clients ADD COLUMN registration {bigint}",
+            "ALTER TABLE oauth_clients ADD COLUMN used_at {bigint}",
+            "UPDATE oauth_clients SET used_at = created_at",
+            """CREATE INDEX oauth_clients_unused ON oauth_clients (registration)
+            WHERE dynamic = 1 AND used_at IS NULL""",
+            """CREATE INDEX oauth_clients_unused_from
+            ON oauth_clients (registered_from, registration)
+            WHERE dynamic = 1 AND used_at IS NULL""",
+            """CREATE INDEX oauth_clients_unused_age ON oauth_clients (created_at)
+            WHERE dynamic = 1 AND used_at IS NULL""",
+        ),
+    ),
 )
 
 CREATE_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"

@@ -23,11 +23,13 @@ from typing import Any, Generic, NamedTuple, TypeVar
 from .base import Todo
 from .records import (
     ApiKey,
+    Attempts,
     AuthorizationCode,
     Grant,
     IssuedToken,
     OAuthClient,
     StoredToken,
+    UnusedClients,
     User,
 )
 
@@ -90,6 +92,11 @@ CODE_COLUMNS = (
 USER_COLUMNS = "name, password_hash, created_at"
 # Used codes are kept this long past expiry so a replay is recognised and its grant revoked.
 CODE_MEMORY = 24 * 3600
+# A self-registered client no code was ever issued to (the partial indexes' condition, verbatim).
+UNUSED_CLIENT = "dynamic = 1 AND used_at IS NULL"
+# Unused clients of one address dropped per registration: each adds one, so one is the usual
+# case; a lowered setting is caught up with over a few registrations.
+PRUNE_BATCH = 100
 
 
 def _user(row: Row) -> User:
@@ -246,20 +253,61 @@ def user_for_api_key(key_hash: str) -> Operation[str | None]:
 # OAuth clients
 
 
+def _client_row(client: OAuthClient) -> Row:
+    return (
+        client.client_id,
+        client.secret_hash,
+        " ".join(client.redirect_uris),
+        int(client.chatgpt_callback),
+        client.created_at,
+        " ".join(client.redirect_presets),
+        int(client.public),
+        int(client.dynamic),
+    )
+
+
 def add_oauth_client(client: OAuthClient) -> Operation[bool]:
     touched = yield Query(
         f"""INSERT INTO oauth_clients ({CLIENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (client_id) DO NOTHING RETURNING client_id""",
-        (
-            client.client_id,
-            client.secret_hash,
-            " ".join(client.redirect_uris),
-            int(client.chatgpt_callback),
-            client.created_at,
-            " ".join(client.redirect_presets),
-            int(client.public),
-            int(client.dynamic),
-        ),
+        _client_row(client),
+    )
+    return bool(touched)
+
+
+def add_dynamic_client(
+    client: OAuthClient, address: str, now: int, unused: UnusedClients
+) -> Operation[bool]:
+    """Register a client from ``address``, first dropping unused clients past their bounds.
+
+    The bound overall is kept by numbering registrations: an unused client is dropped once
+    ``unused.overall`` have been numbered after it, an index range, where counting the unused
+    clients would read them all on every registration. On PostgreSQL two concurrent
+    registrations may share a number, which lets the bound slip by as many.
+    """
+    yield Query(
+        f"DELETE FROM oauth_clients WHERE {UNUSED_CLIENT} AND created_at < ?",
+        (now - unused.lifetime,),
+    )
+    ((last,),) = yield Query(f"SELECT max(registration) FROM oauth_clients WHERE {UNUSED_CLIENT}")
+    number = (last or 0) + 1
+    yield Query(
+        f"DELETE FROM oauth_clients WHERE {UNUSED_CLIENT} AND registration <= ?",
+        (number - unused.overall,),
+    )
+    # One address's unused clients are few enough to read: keep its newest.
+    yield Query(
+        f"""DELETE FROM oauth_clients WHERE client_id IN (
+            SELECT client_id FROM oauth_clients WHERE {UNUSED_CLIENT} AND registered_from = ?
+            ORDER BY registration DESC LIMIT ? OFFSET ?
+        )""",
+        (address, PRUNE_BATCH, unused.per_address - 1),
+    )
+    touched = yield Query(
+        f"""INSERT INTO oauth_clients ({CLIENT_COLUMNS}, registered_from, registration)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (client_id) DO NOTHING RETURNING client_id""",
+        (*_client_row(client), address, number),
     )
     return bool(touched)
 
@@ -286,21 +334,32 @@ def remove_oauth_client(client_id: str) -> Operation[bool]:
 # codes and tokens
 
 
-def add_authorization_code(code: AuthorizationCode, now: int) -> Operation[None]:
+def add_authorization_code(code: AuthorizationCode, now: int) -> Operation[bool]:
     yield Query("DELETE FROM oauth_codes WHERE expires_at < ?", (now - CODE_MEMORY,))
-    yield Query(
-        f"INSERT INTO oauth_codes ({CODE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+    # From the client's row, which an unused self-registered client may no longer have.
+    added = yield Query(
+        f"""INSERT INTO oauth_codes ({CODE_COLUMNS})
+        SELECT CAST(? AS TEXT), client_id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
+            CAST(? AS TEXT), CAST(? AS BIGINT), NULL, CAST(? AS TEXT)
+        FROM oauth_clients WHERE client_id = ? RETURNING code_hash""",
         (
             code.code_hash,
-            code.client_id,
             code.user,
             code.redirect_uri,
             code.scope,
             code.code_challenge,
             code.expires_at,
             code.resource,
+            code.client_id,
         ),
     )
+    if not added:
+        return False
+    yield Query(
+        "UPDATE oauth_clients SET used_at = ? WHERE client_id = ? AND used_at IS NULL",
+        (now, code.client_id),
+    )
+    return True
 
 
 def get_authorization_code(code_hash: str) -> Operation[AuthorizationCode | None]:
@@ -400,12 +459,14 @@ def record_signin_failure(subjects: Sequence[str], now: int, window: int) -> Ope
     )
 
 
-def signin_failures(subject: str, since: int) -> Operation[tuple[int, int | None]]:
+def signin_failures(subjects: Sequence[str], since: int) -> Operation[dict[str, Attempts]]:
+    marks = ", ".join("?" * len(subjects))
     rows = yield Query(
-        "SELECT count(*), min(failed_at) FROM signin_failures WHERE subject = ? AND failed_at > ?",
-        (subject, since),
+        f"""SELECT subject, count(*), min(failed_at), max(failed_at) FROM signin_failures
+        WHERE subject IN ({marks}) AND failed_at > ? GROUP BY subject""",
+        (*subjects, since),
     )
-    return int(rows[0][0]), rows[0][1]
+    return {row[0]: Attempts(int(row[1]), int(row[2]), int(row[3])) for row in rows}
 
 
 def ping() -> Operation[None]:

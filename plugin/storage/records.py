@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 __all__ = [
     "ApiKey",
+    "Attempts",
     "AuthorizationCode",
     "Grant",
     "IssuedToken",
     "OAuthClient",
     "StoredToken",
+    "UnusedClients",
     "User",
 ]
 
@@ -96,3 +98,21 @@ class StoredToken:
     expires_at: int
     rotated: bool
     grant: Grant
+
+
+@dataclass(frozen=True, slots=True)
+class Attempts:
+    """One subject's attempts in a window: how many, when the first and the last were."""
+
+    count: int
+    oldest: int
+    newest: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnusedClients:
+    """How many self-registered clients nobody has signed in with are kept, and for how long."""
+
+    per_address: int  # registered from one address; its oldest go first
+    overall: int  # from every address; the oldest go first
+    lifetime: int  # seconds

@@ -19,11 +19,13 @@ from .base import Todo
 from .queries import Dialect, Operation
 from .records import (
     ApiKey,
+    Attempts,
     AuthorizationCode,
     Grant,
     IssuedToken,
     OAuthClient,
     StoredToken,
+    UnusedClients,
     User,
 )
 
@@ -102,6 +104,11 @@ class SQLStore(ABC):
     async def add_oauth_client(self, client: OAuthClient) -> bool:
         return await self._write(queries.add_oauth_client, client)
 
+    async def add_dynamic_client(
+        self, client: OAuthClient, address: str, now: int, unused: UnusedClients
+    ) -> bool:
+        return await self._write(queries.add_dynamic_client, client, address, now, unused)
+
     async def get_oauth_client(self, client_id: str) -> OAuthClient | None:
         return await self._read(queries.get_oauth_client, client_id)
 
@@ -113,8 +120,8 @@ class SQLStore(ABC):
 
     # codes and tokens
 
-    async def add_authorization_code(self, code: AuthorizationCode, now: int) -> None:
-        await self._write(queries.add_authorization_code, code, now)
+    async def add_authorization_code(self, code: AuthorizationCode, now: int) -> bool:
+        return await self._write(queries.add_authorization_code, code, now)
 
     async def get_authorization_code(self, code_hash: str) -> AuthorizationCode | None:
         return await self._read(queries.get_authorization_code, code_hash)
@@ -146,5 +153,5 @@ class SQLStore(ABC):
     async def record_signin_failure(self, subjects: Sequence[str], now: int, window: int) -> None:
         await self._write(queries.record_signin_failure, subjects, now, window)
 
-    async def signin_failures(self, subject: str, since: int) -> tuple[int, int | None]:
-        return await self._read(queries.signin_failures, subject, since)
+    async def signin_failures(self, subjects: Sequence[str], since: int) -> dict[str, Attempts]:
+        return await self._read(queries.signin_failures, subjects, since)

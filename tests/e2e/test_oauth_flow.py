@@ -146,3 +146,31 @@ def test_twenty_concurrent_exchanges_over_http(world: dict[str, Any]) -> None:
         answers = list(pool.map(exchange, range(20)))
     assert sorted(answer.status_code for answer in answers) == [200] + [400] * 19
     assert all(a.json()["error"] == "invalid_grant" for a in answers if a.status_code == 400)
+
+
+def test_owner_signs_in_while_someone_guesses_from_elsewhere(
+    tmp_path: Path, live_server: Callable[..., LiveServer]
+) -> None:
+    """Two workers behind one trusted proxy hop: the failures are counted in the database, for
+    the address that made them, whichever worker answers (a new connection per attempt)."""
+    database = tmp_path / "live.sqlite3"
+    cli_ok(database, "users", "add", "ann", stdin=PASSWORD + "\n")
+    client = cli_ok(database, "oauth", "add-client", "--redirect-uri", EXACT_URI)
+    server = live_server(
+        {"PLUGIN_AUTH": "oauth", "PLUGIN_TRUSTED_PROXY_HOPS": "1"}, ["--workers", "2"]
+    )
+    params = authorize_params(client["client_id"], EXACT_URI)
+
+    def attempt(address: str, password: str) -> httpx.Response:
+        headers = {"X-Forwarded-For": address}
+        with httpx.Client(base_url=server.url, headers=headers) as browser:
+            page = browser.get("/oauth/authorize", params=params)
+            form = sign_in_form(params, csrf_token(page.text), password=password)
+            return browser.post("/oauth/authorize", data=form)
+
+    guesses = [attempt("203.0.113.9", f"guess {index}").status_code for index in range(8)]
+    assert guesses == [401] * 5 + [429] * 3
+    refused = attempt("203.0.113.9", PASSWORD)
+    assert refused.status_code == 429 and 1 <= int(refused.headers["retry-after"]) <= 900
+    owner = attempt("198.51.100.7", PASSWORD)
+    assert owner.status_code == 303 and "code=" in owner.headers["location"]

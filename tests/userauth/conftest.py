@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -103,6 +104,16 @@ async def _world(settings: Settings, clock: FrozenClock) -> AsyncIterator[World]
 async def oauth(make_settings: Callable[..., Settings], clock: FrozenClock) -> AsyncIterator[World]:
     async for world in _world(make_settings(auth="oauth"), clock):
         yield world
+
+
+@pytest.fixture
+def make_oauth(
+    make_settings: Callable[..., Settings], clock: FrozenClock
+) -> Callable[..., AbstractAsyncContextManager[World]]:
+    """``oauth`` mode with some settings changed: ``async with make_oauth(...) as world``."""
+    return lambda **overrides: asynccontextmanager(_world)(
+        make_settings(auth="oauth", **overrides), clock
+    )
 
 
 @pytest.fixture

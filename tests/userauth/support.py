@@ -1,12 +1,17 @@
-"""Helpers shared by the user-auth tests, in-app and end-to-end: a frozen clock and the
-authorization flow driven the way a browser and ChatGPT drive it."""
+"""Helpers shared by the user-auth tests, in-app and end-to-end: a frozen clock, the
+authorization flow driven the way a browser and ChatGPT drive it, and databases made by older
+schema versions."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import re
+import sqlite3
+from pathlib import Path
 from typing import Any
+
+from plugin.storage.migrations import pending_steps
 
 PASSWORD = "correct horse battery staple"
 EXACT_URI = "https://client.example/callback"
@@ -70,3 +75,14 @@ def sign_in_form(
         "password": password,
         "decision": decision,
     }
+
+
+def old_database(path: Path, version: int) -> sqlite3.Connection:
+    """A SQLite database as schema ``version`` made it, open for the test to fill and commit."""
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    for number, statements in pending_steps("sqlite", 0)[:version]:
+        for statement in statements:
+            connection.execute(statement)
+        connection.execute("INSERT INTO schema_version VALUES (?)", (number,))
+    return connection

@@ -76,6 +76,9 @@ async def test_key_modes_list_the_custom_header(
         ("oauth_code_ttl", 3600),
         ("oauth_access_token_ttl", 0),
         ("signin_failures_per_account", 0),
+        ("signin_failures_account_wide", 0),
+        ("oauth_unused_clients", 0),
+        ("oauth_unused_client_ttl", -1),
     ],
 )
 def test_bad_settings_name_themselves(

@@ -5,7 +5,6 @@ public clients' PKCE, and the redirect presets."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,10 @@ from plugin.oauth.clients import new_client
 from plugin.oauth.redirect_uris import allowed_redirect_uri
 from plugin.state import app_state
 from plugin.storage import open_store
-from plugin.storage.migrations import pending_steps
 
 from .cli import cli_ok
 from .conftest import World
-from .support import PASSWORD, csrf_token, s256, sign_in_form
+from .support import PASSWORD, csrf_token, old_database, s256, sign_in_form
 
 BASE = "http://localhost"
 MCP_RESOURCE = f"{BASE}/mcp"
@@ -398,12 +396,7 @@ def test_cli_presets(tmp_path: Path) -> None:
 
 async def test_version_2_clients_and_grants_upgrade(tmp_path: Path) -> None:
     path = tmp_path / "v2.sqlite3"
-    connection = sqlite3.connect(path)
-    connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-    for version, statements in pending_steps("sqlite", 0)[:2]:
-        for statement in statements:
-            connection.execute(statement)
-        connection.execute("INSERT INTO schema_version VALUES (?)", (version,))
+    connection = old_database(path, 2)
     connection.execute("INSERT INTO users VALUES ('ann', 'x', 1)")
     connection.execute("INSERT INTO oauth_clients VALUES ('c1', 'h', 'https://a.example/cb', 1, 1)")
     connection.execute("INSERT INTO oauth_grants VALUES ('g1', 'c1', 'ann', '', 1)")
