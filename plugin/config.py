@@ -107,7 +107,7 @@ class Settings:
     rate_limit: str = "60/minute"
     rate_limit_burst: int = 0
     allowed_networks: tuple[str, ...] = ()
-    allowlist_exempt_loopback: bool = True
+    allowlist_exempt_loopback: bool = False
     allowlist_exempt_plugin_files: bool = True
     trusted_proxies: tuple[str, ...] = ()
 

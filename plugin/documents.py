@@ -15,7 +15,10 @@ from typing import Any
 
 import yaml
 from openapi_spec_validator import validate
-from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+from openapi_spec_validator.validation.exceptions import (
+    OpenAPIValidationError,
+    ValidatorDetectError,
+)
 
 from .config import Settings
 from .live_file import FileProblem
@@ -102,6 +105,13 @@ def parse_spec(path: Path, data: bytes) -> dict[str, Any]:
         line = line_of(data, list(error.absolute_path))
         raise FileProblem(
             path, f"invalid OpenAPI at {where}: {brief(error.message)}", line
+        ) from None
+    except (ValidatorDetectError, TypeError):  # no version it knows, or a number (openapi: 3.1)
+        version = f"{value.get('openapi')!r:.40}"
+        raise FileProblem(
+            path,
+            f"openapi is {version}, not a version such as 3.1.0 or 3.0.3 (as text)",
+            line_of(data, ["openapi"]),
         ) from None
     return value
 

@@ -24,11 +24,16 @@ __all__ = [
     "client_address",
     "forwarded_hops",
     "parse_networks",
+    "proxied",
 ]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 PRESETS = {"chatgpt": Path(__file__).resolve().parent / "data" / "chatgpt_egress.json"}
+# What a reverse proxy adds to the requests it passes on (nginx, Caddy, Traefik, RFC 7239).
+PROXY_HEADERS = frozenset(
+    {b"forwarded", b"x-forwarded-for", b"x-forwarded-host", b"x-forwarded-proto", b"x-real-ip"}
+)
 
 
 @cache
@@ -87,3 +92,8 @@ def client_address(scope: Scope, trusted_hops: int) -> IPAddress | None:
         return ipaddress.ip_address(values[-trusted_hops])
     except ValueError:
         return None
+
+
+def proxied(scope: Scope) -> bool:
+    """True if the request carries a header a reverse proxy adds: a proxy may stand in front."""
+    return any(key in PROXY_HEADERS for key, _ in scope["headers"])

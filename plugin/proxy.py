@@ -20,10 +20,18 @@ a URL that an error could show, and are sent only when the client sends none.
 
 The client is aiohttp: httpx's async pool measured ten times slower under 32 concurrent
 requests here (its known issue encode/httpx#3215), and a proxy is all client.
+
+``PLUGIN_UPSTREAM_TIMEOUT`` is timed here, by timers that end with the call, and not by aiohttp's
+``sock_read``: that timer lives on the pooled connection, and aiohttp 3.14 re-arms it after an
+answer's end was parsed while reading was paused for backpressure (a large answer), when the
+connection is already back in the pool. It then fired while the connection sat idle, and the
+next call given that connection failed at once with 504. aio-libs/aiohttp#12953 fixed the
+case where reading was never paused, not this one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -92,6 +100,22 @@ def _request_headers(scope: Scope, authorization: str | None) -> CIMultiDict[str
     return kept
 
 
+async def _request_body(receive: Receive, sent: Callable[[], None]) -> AsyncIterator[bytes]:
+    """The client's body as it arrives; calls ``sent`` once it has all gone upstream."""
+    try:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                return
+    finally:
+        sent()
+
+
 def _response_headers(raw: tuple[tuple[bytes, bytes], ...]) -> list[tuple[bytes, bytes]]:
     dropped = _connection_tokens(list(raw)) | OWN_HEADERS
     return [
@@ -117,9 +141,8 @@ class UpstreamProxy:
     async def open(self) -> None:
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=200, ttl_dns_cache=60),
-            timeout=aiohttp.ClientTimeout(
-                total=None, sock_connect=self._timeout, sock_read=self._timeout
-            ),
+            # No sock_read: _answer and _read time the upstream (see the module docstring).
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._timeout),
             auto_decompress=False,  # bytes relayed as sent, Content-Encoding and all
             trust_env=False,  # an HTTP_PROXY in the developer's shell must not reroute it
             skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent"),  # the client's own
@@ -141,8 +164,6 @@ class UpstreamProxy:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._session is None:
-            raise RuntimeError("the proxy's connection pool opens when the app starts serving")
         path = bytes(scope.get("raw_path") or scope["path"].encode())
         if not path.startswith(b"/"):
             await send_error(
@@ -157,29 +178,17 @@ class UpstreamProxy:
         status = 0
         failure = ""
 
-        async def body() -> AsyncIterator[bytes]:
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    return
-                chunk = message.get("body", b"")
-                if chunk:
-                    yield chunk
-                if not message.get("more_body", False):
-                    return
-
         # Without Content-Length or Transfer-Encoding the request has no body (RFC 9112 6.3);
         # streaming an empty one would turn every GET into a chunked upload.
         has_body = any(
             key in (b"content-length", b"transfer-encoding") for key, _ in scope["headers"]
         )
         try:
-            response = await self._session.request(
+            response = await self._answer(
                 method,
                 self._url(path, bytes(scope.get("query_string", b""))),
-                headers=_request_headers(scope, self._authorization),
-                data=body() if has_body else None,
-                allow_redirects=False,
+                _request_headers(scope, self._authorization),
+                receive if has_body else None,
             )
         except (aiohttp.ClientError, TimeoutError) as error:
             status, code, description = self._failure(error)
@@ -193,6 +202,49 @@ class UpstreamProxy:
             note = f" ({failure})" if failure else ""
             shown = printable(scope["path"])  # the client's, whichever handler writes it
             logger.info("%s %s -> %d in %.0f ms%s", method, shown, status, elapsed, note)
+
+    async def _answer(
+        self,
+        method: str,
+        url: yarl.URL,
+        headers: CIMultiDict[str],
+        receive: Receive | None,
+    ) -> aiohttp.ClientResponse:
+        """The upstream's status and headers, due within the timeout once the request is out.
+
+        The clock starts after the client's body has all gone: a client slow to send it is
+        PLUGIN_BODY_TIMEOUT's business, not the upstream's.
+        """
+        if self._session is None:
+            raise RuntimeError("the proxy's connection pool opens when the app starts serving")
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(None) as due:
+            waiting = True
+
+            def sent() -> None:
+                if waiting:  # an upstream may answer before the body has all gone
+                    due.reschedule(loop.time() + self._timeout)
+
+            if receive is None:
+                sent()
+            try:
+                return await self._session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    data=None if receive is None else _request_body(receive, sent),
+                    allow_redirects=False,
+                )
+            finally:
+                waiting = False
+
+    async def _read(self, content: aiohttp.StreamReader) -> bytes:
+        """The next piece of the answer (b"" at its end), due within the timeout."""
+        chunk = content.read_nowait()  # what has come already needs no timer
+        if chunk or content.at_eof():
+            return chunk
+        async with asyncio.timeout(self._timeout):
+            return await content.readany()
 
     def _failure(self, error: Exception) -> tuple[int, str, str]:
         """The status, code and description the client gets when no answer came."""
@@ -215,8 +267,7 @@ class UpstreamProxy:
             f"The upstream {self._shown} did not answer with valid HTTP.",
         )
 
-    @staticmethod
-    async def _relay(response: aiohttp.ClientResponse, send: Send) -> str:
+    async def _relay(self, response: aiohttp.ClientResponse, send: Send) -> str:
         """Stream the answer back; returns what went wrong if the upstream broke off."""
         try:
             await send(
@@ -226,7 +277,7 @@ class UpstreamProxy:
                     "headers": _response_headers(response.raw_headers),
                 }
             )
-            async for chunk in response.content.iter_any():
+            while chunk := await self._read(response.content):
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
             return ""

@@ -28,6 +28,9 @@ class Answer:
     delay: float = 0.0
     raw: bytes | None = None  # sent as is instead of an HTTP answer (garbage, a cut answer)
     stall: float = 0.0  # seconds between sending ``raw`` and closing the connection
+    chunked: bool = False  # Transfer-Encoding: chunked, one chunk per write, not Content-Length
+    tail: int = 0  # the body's last ``tail`` bytes go in a write of their own ...
+    tail_delay: float = 0.0  # ... this many seconds after the rest
 
 
 Respond = Callable[[Request], Answer]
@@ -44,6 +47,10 @@ def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
             chunks.append(handler.rfile.read(size))
             handler.rfile.readline()
     return handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+
+
+def _chunk(data: bytes) -> bytes:
+    return b"%x\r\n%s\r\n" % (len(data), data) if data else b""
 
 
 def _handler(respond: Respond) -> type[BaseHTTPRequestHandler]:
@@ -67,10 +74,22 @@ def _handler(respond: Respond) -> type[BaseHTTPRequestHandler]:
             self.send_response(answer.status)
             for key, value in answer.headers.items():
                 self.send_header(key, value)
-            self.send_header("Content-Length", str(len(answer.body)))
+            if answer.chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Content-Length", str(len(answer.body)))
             self.end_headers()
             if self.command != "HEAD":
-                self.wfile.write(answer.body)
+                self._write_body(answer)
+
+        def _write_body(self, answer: Answer) -> None:
+            split = len(answer.body) - answer.tail
+            head, tail = answer.body[:split], answer.body[split:]
+            if answer.chunked:  # the last chunk goes with the tail: the answer ends in that write
+                head, tail = _chunk(head), _chunk(tail) + b"0\r\n\r\n"
+            self.wfile.write(head)
+            time.sleep(answer.tail_delay)
+            self.wfile.write(tail)
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _answer  # noqa: N815
 

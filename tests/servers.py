@@ -111,3 +111,17 @@ class LiveServer:
             self.stop()
         finally:
             self.kill()
+
+
+def proxy_server(folder: Path, upstream: str, timeout: float) -> LiveServer:
+    """``python main.py proxy UPSTREAM`` with PLUGIN_UPSTREAM_TIMEOUT ``timeout``, its database
+    and log in ``folder``, no rate limit (not started)."""
+    return LiveServer(
+        {
+            "PLUGIN_DATABASE": str(folder / "proxy.sqlite3"),
+            "PLUGIN_RATE_LIMIT": "off",
+            "PLUGIN_UPSTREAM_TIMEOUT": str(timeout),
+        },
+        ["proxy", upstream],
+        log_path=folder / "proxy.log",
+    )

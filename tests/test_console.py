@@ -105,6 +105,54 @@ async def test_mcp_problems_are_shown_with_the_other_findings(
     assert finding["message"] == "MCP: no summary or description for the model"
 
 
+@pytest.mark.parametrize(
+    ("name", "break_it", "reason"),
+    [
+        (
+            "openapi.yaml",
+            lambda text: text.replace("version: 1.0.0", "version: [1.0.0"),
+            "6: invalid",
+        ),
+        (
+            "openapi.yaml",
+            lambda text: text.replace("openapi: 3.0.3", "openapi: 3.1"),
+            "1: openapi is 3.1,",
+        ),
+        ("openapi.yaml", lambda text: text.replace("3.0.3", "'9.9'"), "1: openapi is '9.9', not"),
+        (
+            "openapi.yaml",
+            lambda text: text.replace("required: true", "required: yes please", 1),
+            "14: invalid",
+        ),
+        ("openapi.yaml", lambda text: "", ": "),
+        ("manifest.json", lambda text: text[:-2], "invalid JSON"),
+    ],
+)
+async def test_a_file_broken_since_start_up_says_why_it_is_not_served(
+    make_settings: Callable[..., Settings],
+    plugin_root: Path,
+    name: str,
+    break_it: Callable[[str], str],
+    reason: str,
+) -> None:
+    path = plugin_root / name
+    good = path.read_text()
+    path.write_text(break_it(good))
+    app = create_app(make_settings(root=plugin_root))
+    async with app.test_app():
+        client = app.test_client()
+        broken = await (await client.get("/console/api/overview")).get_json()
+        path.write_text(good + "\n")  # fixed: a new size, so a new version whatever the clock
+        fixed = await (await client.get("/console/api/overview")).get_json()
+    error, other = ("spec_error", "manifest_error")[:: 1 if name == "openapi.yaml" else -1]
+    assert broken[error].startswith(f"{name}:") and reason in broken[error]
+    assert broken[other] is None and broken["problems"] == [broken[error]]
+    if name == "openapi.yaml":
+        assert broken["operations"] == [] and broken["mcp"]["tools"] == []
+    assert fixed["spec_error"] is None and fixed["manifest_error"] is None
+    assert len(fixed["operations"]) == 4 and fixed["problems"] == []
+
+
 async def test_mcp_off_lists_no_tools(make_settings: Callable[..., Settings]) -> None:
     app = create_app(make_settings(mcp=False))
     async with app.test_app():

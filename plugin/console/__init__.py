@@ -57,12 +57,13 @@ def _json(payload: object) -> Response:
     return Response(json.dumps(payload), content_type="application/json", headers=NO_CACHE)
 
 
-def _problem(live: LiveFile[Any]) -> str | None:
-    problem = live.problem
-    if problem is None:
-        return None
+def _describe(problem: FileProblem) -> str:
     where = f"{problem.path.name}:{problem.line}" if problem.line else problem.path.name
     return f"{where}: {problem.reason}"
+
+
+def _problem(live: LiveFile[Any]) -> str | None:
+    return _describe(live.problem) if live.problem is not None else None
 
 
 class Console:
@@ -122,14 +123,17 @@ class Console:
         files = self._files
         manifest: dict[str, Any] | None = None
         spec: dict[str, Any] | None = None
+        # Why a file is not served at all: broken since start-up, no last good version yet.
+        manifest_error: str | None = None
+        spec_error: str | None = None
         try:
             manifest = json.loads(files.render("manifest", base_url))
-        except FileProblem:
-            pass
+        except FileProblem as problem:
+            manifest_error = _describe(problem)
         try:
             spec = files.rendered_spec(base_url)
-        except FileProblem:
-            pass
+        except FileProblem as problem:
+            spec_error = _describe(problem)
         report = await self.findings()
         return {
             "install_url": base_url,
@@ -140,6 +144,8 @@ class Console:
             "operations": describe_operations(spec) if spec is not None else [],
             "mcp": self.mcp(),
             "problems": [p for p in (_problem(files.manifest), _problem(files.spec)) if p],
+            "manifest_error": manifest_error,
+            "spec_error": spec_error,
             "lint": report.as_json(),
         }
 

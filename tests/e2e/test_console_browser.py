@@ -87,6 +87,30 @@ def test_console_tries_an_operation_and_shows_a_broken_file(
     page.screenshot(path=str(artifacts / "console-finding.png"))
 
 
+def test_a_spec_broken_since_start_up_shows_why_where_the_operations_would_be(
+    live_server: Callable[..., LiveServer], plugin_root: Path, page: Page, artifacts: Path
+) -> None:
+    spec = plugin_root / "openapi.yaml"
+    good = spec.read_text()
+    spec.write_text(good.replace("  version: 1.0.0", "  version: [1.0.0"))
+    server = live_server(env={"PLUGIN_ROOT": str(plugin_root)})
+    assert_protected(page.goto(f"http://localhost:{server.port}/"))
+    reason = "openapi.yaml:6: invalid YAML"
+    expect(page.locator("#operations")).to_contain_text(f"The spec cannot be read: {reason}")
+    expect(page.locator("#tools")).to_contain_text(reason)
+    expect(page.locator("#problems")).to_contain_text(f"Not served, no good version yet: {reason}")
+    expect(page.locator("#operations")).not_to_contain_text("Loading")
+    page.screenshot(path=str(artifacts / "console-spec-never-loaded.png"))
+
+    spec.write_text(good)  # fixed: the page shows the operations at its next poll
+    later = time.time() + 2
+    os.utime(spec, (later, later))
+    expect(page.locator("#operations [data-operation]")).to_have_count(4, timeout=10_000)
+    expect(page.locator("#tools [data-tool]")).to_have_count(4)
+    expect(page.locator("#operations")).not_to_contain_text(reason)
+    expect(page.locator("#problems")).to_be_empty()
+
+
 def test_console_lists_the_mcp_tools_and_calls_one_with_the_typed_credential(
     live_server: Callable[..., LiveServer], plugin_root: Path, page: Page, artifacts: Path
 ) -> None:

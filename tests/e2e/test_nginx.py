@@ -32,20 +32,34 @@ class Proxied(NamedTuple):
 
 
 @pytest.fixture
-def proxied(tmp_path: Path, live_server: Callable[..., LiveServer]) -> Iterator[Proxied]:
-    certfile, keyfile = make_certificate(tmp_path)
-    app = live_server(
+def behind_nginx(
+    tmp_path: Path, live_server: Callable[..., LiveServer]
+) -> Iterator[Callable[[dict[str, str]], Proxied]]:
+    """Start the app with these settings behind nginx; nginx stops at the end of the test."""
+    started: list[Nginx] = []
+
+    def start(env: dict[str, str]) -> Proxied:
+        certfile, keyfile = make_certificate(tmp_path)
+        app = live_server(env)
+        nginx = Nginx(tmp_path / f"nginx{len(started)}", app.port, certfile, keyfile).start()
+        started.append(nginx)
+        return Proxied(nginx, app, certfile)
+
+    yield start
+    for nginx in started:
+        nginx.stop()
+
+
+@pytest.fixture
+def proxied(behind_nginx: Callable[[dict[str, str]], Proxied]) -> Proxied:
+    return behind_nginx(
         {
             "PLUGIN_TRUSTED_PROXY_HOPS": "1",
             "PLUGIN_TRUSTED_PROXIES": PROXY_ADDRESS,
             "PLUGIN_ALLOWED_NETWORKS": f"{ALLOWED_CLIENT}/32",
-            "PLUGIN_ALLOWLIST_EXEMPT_LOOPBACK": "off",
             "PLUGIN_RATE_LIMIT": "1/second",
         }
     )
-    nginx = Nginx(tmp_path / "nginx", app.port, certfile, keyfile).start()
-    yield Proxied(nginx, app, certfile)
-    nginx.stop()
 
 
 def _client(proxied: Proxied, source: str) -> httpx.Client:
@@ -103,3 +117,32 @@ def test_allowlist_and_rate_limit_see_the_client_behind_the_proxy(proxied: Proxi
         assert wait >= 1
         time.sleep(wait + 0.2)
         assert allowed.get("/todos/ann").status_code == 200
+
+
+@pytest.mark.parametrize("loopback", [None, "on"])
+def test_without_trusted_hops_the_allowlist_lets_no_one_in_through_nginx(
+    behind_nginx: Callable[[dict[str, str]], Proxied], loopback: str | None
+) -> None:
+    """No PLUGIN_TRUSTED_PROXY_HOPS: every caller reaches the app from nginx's loopback address,
+    with nginx's forwarded headers; nobody gets in that way, the listed client included, with
+    the defaults and with the loopback exemption on."""
+    env = {"PLUGIN_ALLOWED_NETWORKS": f"{ALLOWED_CLIENT}/32"}
+    if loopback is not None:
+        env["PLUGIN_ALLOWLIST_EXEMPT_LOOPBACK"] = loopback
+    proxied = behind_nginx(env)
+    for source in ("127.0.0.1", ALLOWED_CLIENT, "127.0.0.9"):
+        with _client(proxied, source) as caller:
+            for path in ("/todos/ann", "/console/api/calls"):
+                refused = caller.get(path)
+                assert refused.status_code == 403
+                assert refused.json()["error"] == "forbidden_network"
+            assert caller.get("/healthz").status_code == 200
+    # Straight to the app, the listed client gets in; loopback only where the operator said so.
+    direct = httpx.HTTPTransport(local_address=ALLOWED_CLIENT)
+    with httpx.Client(base_url=proxied.app.url, transport=direct) as listed:
+        assert listed.get("/todos/ann").status_code == 200
+    on_this_host = httpx.get(f"{proxied.app.url}/todos/ann")
+    assert on_this_host.status_code == (200 if loopback == "on" else 403)
+    if loopback == "on":
+        log = proxied.app.log_once("refused a loopback caller with forwarded headers")
+        assert log.count("refused a loopback caller") == 1 and "PLUGIN_TRUSTED_PROXY_HOPS" in log

@@ -14,7 +14,7 @@ import h11
 import pytest
 
 from tests.raw_http import Answer, Request, raw_server
-from tests.servers import LiveServer
+from tests.servers import LiveServer, proxy_server
 
 pytestmark = pytest.mark.slow
 
@@ -65,16 +65,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 
     with raw_server(upstream) as upstream_url, raw_server(elsewhere) as elsewhere_url:
         with_password = upstream_url.replace("http://", f"http://dev:{PASSWORD}@") + "/"
-        proxy = LiveServer(
-            {
-                "PLUGIN_DATABASE": str(folder / "proxy.sqlite3"),
-                "PLUGIN_RATE_LIMIT": "off",
-                "PLUGIN_UPSTREAM_TIMEOUT": str(TIMEOUT),
-            },
-            ["proxy", with_password],
-            log_path=folder / "proxy.log",
-        )
-        with proxy:
+        with proxy_server(folder, with_password, TIMEOUT) as proxy:
             port = int(elsewhere_url.rsplit(":", 1)[1])
             yield Servers(proxy, upstream_seen, elsewhere_seen, port)
 

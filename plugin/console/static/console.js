@@ -2,7 +2,8 @@
 "use strict";
 
 const $ = (selector) => document.querySelector(selector);
-const state = { specText: null, auth: "none" };
+// The spec (or why there is none) the operations and tools were last drawn from.
+const state = { specShown: undefined, auth: "none" };
 
 function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -62,9 +63,11 @@ function renderLint(data) {
     summary.textContent = "all clear";
     summary.className = "pill ok";
   }
-  const problems = $("#problems");
-  problems.replaceChildren(
-    ...data.problems.map((text) => el("div", { class: "problem" }, `Serving the last good version: ${text}`)),
+  const unserved = [data.manifest_error, data.spec_error].filter(Boolean);
+  $("#problems").replaceChildren(
+    ...data.problems.map((text) =>
+      el("div", { class: "problem" },
+        unserved.includes(text) ? `Not served, no good version yet: ${text}` : `Serving the last good version: ${text}`)),
   );
   const list = $("#findings");
   if (lint.could_not_check) {
@@ -138,10 +141,19 @@ async function tryOperation(operation, form, output) {
   refreshCalls();
 }
 
-function renderOperations(operations) {
+// Where a list would be, why the spec gives none: it has never loaded.
+function specError(text) {
+  return el("p", { class: "problem" }, `The spec cannot be read: ${text}`);
+}
+
+function renderOperations(operations, error) {
   const container = $("#operations");
+  if (error) {
+    container.replaceChildren(specError(error));
+    return;
+  }
   if (!operations.length) {
-    container.replaceChildren(el("p", { class: "muted" }, "The spec has no operations (or cannot be read)."));
+    container.replaceChildren(el("p", { class: "muted" }, "The spec has no operations."));
     return;
   }
   container.replaceChildren(
@@ -229,13 +241,17 @@ async function callTool(mcp, tool, textarea, output) {
   refreshCalls();
 }
 
-function renderTools(mcp) {
+function renderTools(mcp, error) {
   $("#mcp-section").hidden = !mcp;
   if (!mcp) return;
   $("#mcp-endpoint").textContent = `POST ${mcp.path} · MCP ${mcp.protocol_version}`;
   const container = $("#tools");
+  if (error) {
+    container.replaceChildren(specError(error));
+    return;
+  }
   if (!mcp.tools.length) {
-    container.replaceChildren(el("p", { class: "muted" }, "The spec gives no tools (or cannot be read)."));
+    container.replaceChildren(el("p", { class: "muted" }, "The spec gives no tools."));
     return;
   }
   container.replaceChildren(
@@ -277,10 +293,11 @@ async function refreshOverview() {
     const { body } = await getJSON("/console/api/overview");
     renderHeader(body);
     renderLint(body);
-    if (body.spec_yaml !== state.specText) {
-      state.specText = body.spec_yaml;
-      renderOperations(body.operations);
-      renderTools(body.mcp);
+    const shown = body.spec_yaml ?? `error: ${body.spec_error}`;
+    if (shown !== state.specShown) {
+      state.specShown = shown;
+      renderOperations(body.operations, body.spec_error);
+      renderTools(body.mcp, body.spec_error);
     }
   } catch (error) {
     $("#lint-summary").textContent = "server unreachable";
