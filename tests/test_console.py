@@ -267,6 +267,24 @@ async def test_loopback_alone_is_not_enough_once_published_or_proxied(
         )
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"X-Forwarded-For": "203.0.113.7"},
+        {"Forwarded": "for=203.0.113.7"},
+        {"X-Real-IP": "203.0.113.7"},
+        {"X-Forwarded-Proto": "https"},
+    ],
+)
+async def test_a_proxy_left_out_of_the_settings_does_not_make_everyone_loopback(
+    make_client: MakeClient, header: dict[str, str]
+) -> None:
+    """nginx on this machine, PLUGIN_TRUSTED_PROXY_HOPS forgotten: every peer is loopback."""
+    client = await make_client(admin_token=ADMIN_TOKEN)
+    for peer in LOOPBACK_PEERS:
+        await assert_only_the_admin_token_opens(client, peer, **header)
+
+
 async def test_without_an_admin_token_no_credential_reads_recent_calls(
     make_client: MakeClient,
 ) -> None:

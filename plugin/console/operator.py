@@ -5,8 +5,10 @@ user's key or OAuth token, the service token) opens them, in any auth mode, prox
 Two callers may read them:
 
 - a direct loopback caller in a development setup: the TCP peer is loopback, no trusted proxy
-  stands in front (``PLUGIN_TRUSTED_PROXY_HOPS`` is 0, so the peer is the caller) and no
-  ``PLUGIN_PUBLIC_URL`` says the server is published: the developer at ``localhost``;
+  stands in front (``PLUGIN_TRUSTED_PROXY_HOPS`` is 0, so the peer is the caller), the request
+  carries no header a reverse proxy adds (one on the same host, left out of the settings, would
+  make every caller loopback) and no ``PLUGIN_PUBLIC_URL`` says the server is published: the
+  developer at ``localhost``;
 - anyone sending the operator's ``PLUGIN_ADMIN_TOKEN`` as ``Authorization: Bearer <token>``,
   compared in constant time against its digest.
 
@@ -21,7 +23,7 @@ from ..asgi import Scope
 from ..auth.base import credentials, digest_equals, secret_digest
 from ..config import Settings
 from ..errors import Unauthorized
-from ..networks import client_address
+from ..networks import client_address, proxied
 
 __all__ = ["OperatorAccess"]
 
@@ -42,7 +44,7 @@ class OperatorAccess:
         """Return if the caller is the operator; otherwise raise a 401 saying how to be one."""
         if self._development:
             peer = client_address(scope, 0)
-            if peer is not None and peer.is_loopback:
+            if peer is not None and peer.is_loopback and not proxied(scope):
                 return
         given = next(credentials(headers, "bearer"), None)
         if given is None:
