@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Qu
 
     @app.before_serving
     async def open_database() -> None:
-        state.store = await open_store(settings.database)
+        state.store = await open_store(settings.database, settings.database_busy_timeout)
         if settings.auth == "service_http" and not settings.verification_token:
             logger.warning(
                 "PLUGIN_VERIFICATION_TOKEN is not set: the manifest has no verification token "

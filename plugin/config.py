@@ -28,6 +28,7 @@ from .rates import parse_rate
 __all__ = [
     "AUTH_MODES",
     "ConfigError",
+    "DATABASE_BUSY_TIMEOUT",
     "Settings",
     "is_database_url",
     "load_settings",
@@ -45,6 +46,7 @@ TOKEN_CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded")
 HEADER_NAME = re.compile(r"(?!(?i:authorization)$)[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 EVENT_LOOPS = ("uvloop", "asyncio")
+DATABASE_BUSY_TIMEOUT = 10.0  # seconds; also the storage's default where no Settings are read
 # uvloop is a dependency wherever it builds (not on Windows); asyncio's own loop is the fallback.
 UVLOOP_INSTALLED = importlib.util.find_spec("uvloop") is not None
 
@@ -66,6 +68,7 @@ class Settings:
     workers: int = 1
     event_loop: str = "uvloop" if UVLOOP_INSTALLED else "asyncio"
     database: str = field(default=str(PROJECT_ROOT / "data" / "plugin.sqlite3"), repr=False)
+    database_busy_timeout: float = DATABASE_BUSY_TIMEOUT
     root: Path = PROJECT_ROOT
     public_url: str = ""
     auth: str = "none"
@@ -132,6 +135,9 @@ class Settings:
         _check(self.trusted_proxy_hops >= 0, "trusted_proxy_hops", "must be 0 or more")
         _check(self.max_body_bytes >= 1024, "max_body_bytes", "must be at least 1024")
         _check(self.body_timeout > 0, "body_timeout", "must be more than 0 seconds")
+        _check(
+            self.database_busy_timeout > 0, "database_busy_timeout", "must be more than 0 seconds"
+        )
         _check((self.root / "manifest.json").is_file(), "root", f"{self.root} has no manifest.json")
         if self.auth == "service_http" and not self.upstream:  # a proxy's upstream checks it
             _check(

@@ -8,7 +8,10 @@
     ├── UnsupportedMediaType 415  a JSON body sent without a JSON Content-Type
     ├── ValidationFailed  422     a field missing, of the wrong type or out of range
     ├── TooManyRequests   429     over PLUGIN_RATE_LIMIT (adds Retry-After)
-    └── NotReady          503     /readyz: the database does not answer
+    ├── NotReady          503     /readyz: the database does not answer
+    └── DatabaseBusy      503     another process held the database's lock for the whole
+                                  PLUGIN_DATABASE_BUSY_TIMEOUT (storage's DatabaseBusyError;
+                                  adds Retry-After); nothing was written
 
 The network allowlist answers 403 ``forbidden_network`` in the same envelope, before Quart.
 
@@ -28,6 +31,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 __all__ = [
     "APIError",
     "BadRequest",
+    "DatabaseBusy",
     "NotFound",
     "NotReady",
     "PayloadTooLarge",
@@ -40,6 +44,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+# The server already waited out the busy timeout for the request; the client need not wait long.
+BUSY_RETRY_AFTER = "1"
 
 
 def envelope(error: str, description: str) -> bytes:
@@ -107,6 +114,11 @@ class NotReady(APIError):
     error = "not_ready"
 
 
+class DatabaseBusy(APIError):
+    status_code = 503
+    error = "database_busy"
+
+
 def _code_for(exception: HTTPException) -> str:
     """``Method Not Allowed`` -> ``method_not_allowed``."""
     return re.sub(r"[^a-z0-9]+", "_", (exception.name or "error").lower()).strip("_")
@@ -130,10 +142,19 @@ def http_error_response(error: HTTPException) -> Response:
 
 def install_error_handlers(app: Quart) -> None:
     """Render every error, ours or the framework's, in the envelope; never leak a traceback."""
+    # Imported here: storage imports config, which imports this module (through asgi).
+    from .storage import DatabaseBusyError
 
     @app.errorhandler(APIError)
     async def handle_api_error(error: APIError) -> Response:
         return error.response()
+
+    @app.errorhandler(DatabaseBusyError)
+    async def handle_busy(error: DatabaseBusyError) -> Response:
+        return DatabaseBusy(
+            "The database is locked by another process; try again shortly.",
+            headers={"Retry-After": BUSY_RETRY_AFTER},
+        ).response()
 
     @app.errorhandler(RequestEntityTooLarge)
     async def handle_too_large(error: RequestEntityTooLarge) -> Response:

@@ -18,7 +18,14 @@ from .records import (
     User,
 )
 
-__all__ = ["Store", "Todo"]
+__all__ = ["DatabaseBusyError", "Store", "Todo"]
+
+
+class DatabaseBusyError(Exception):
+    """Another connection held a lock this operation needed for the whole busy timeout.
+
+    Nothing of the operation was written; it may be tried again once the lock is released.
+    """
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,18 +5,29 @@ together (each backend waits on the same flush), so N pooled connections committ
 cost about one fsync, and a queue in front would only add a hop (see bench/production.py).
 Deleting by index takes a per-owner advisory lock for the transaction, so two instances
 deleting "index 0" of one list delete two different todos, as one SQLite writer would.
+
+A lock held elsewhere (``LOCK TABLE``, a long transaction) is waited for at most PostgreSQL's
+``lock_timeout``, set to ``PLUGIN_DATABASE_BUSY_TIMEOUT``; then the operation fails with the
+same :class:`DatabaseBusyError` as on SQLite (a 503), instead of waiting for ever. The timeout
+bounds each lock wait, so a delete by index, which waits for its owner's lock and then for the
+table, may wait twice as long. Migrations still wait as long as it takes: the instance that runs
+them holds the migration lock throughout.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import ParamSpec, TypeVar
 
 import asyncpg
 
+from ..config import DATABASE_BUSY_TIMEOUT
+from .base import DatabaseBusyError
 from .migrations import CREATE_VERSION_TABLE, READ_VERSION, pending_steps
 from .queries import Dialect, Operation, Query, Row, advance
 from .sql import SQLStore
@@ -65,8 +76,17 @@ async def _run(target: asyncpg.Pool | asyncpg.Connection, operation: Operation[T
     return step.result
 
 
+@contextmanager
+def _lock_timeout_is_busy() -> Iterator[None]:
+    try:
+        yield
+    except asyncpg.LockNotAvailableError as error:  # lock_timeout ran out; nothing was written
+        raise DatabaseBusyError("another connection holds a lock this operation needs") from error
+
+
 async def _migrate(connection: asyncpg.Connection) -> None:
     async with connection.transaction():
+        await connection.execute("SET LOCAL lock_timeout = 0")
         await connection.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
         await connection.execute(CREATE_VERSION_TABLE)
         current = await connection.fetchval(READ_VERSION)
@@ -100,8 +120,12 @@ class PostgresStore(SQLStore):
         self._pool = pool
 
     @classmethod
-    async def open(cls, url: str) -> PostgresStore:
-        pool = await asyncpg.create_pool(url, min_size=1, max_size=POOL_SIZE)
+    async def open(cls, url: str, busy_timeout: float = DATABASE_BUSY_TIMEOUT) -> PostgresStore:
+        """Open (and migrate) the database; a statement waits ``busy_timeout`` s for a lock."""
+        lock_timeout = f"{math.ceil(busy_timeout * 1000)}ms"
+        pool = await asyncpg.create_pool(
+            url, min_size=1, max_size=POOL_SIZE, server_settings={"lock_timeout": lock_timeout}
+        )
         try:
             async with pool.acquire() as connection:
                 await _migrate(connection)
@@ -113,13 +137,15 @@ class PostgresStore(SQLStore):
     async def _read(
         self, operation: Callable[P, Operation[T]], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        return await _run(self._pool, operation(*args, **kwargs))
+        with _lock_timeout_is_busy():
+            return await _run(self._pool, operation(*args, **kwargs))
 
     async def _write(
         self, operation: Callable[P, Operation[T]], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        async with self._pool.acquire() as connection, connection.transaction():
-            return await _run(connection, operation(*args, **kwargs))
+        with _lock_timeout_is_busy():
+            async with self._pool.acquire() as connection, connection.transaction():
+                return await _run(connection, operation(*args, **kwargs))
 
     async def close(self) -> None:
         """Wait for queries in flight, then close every connection."""

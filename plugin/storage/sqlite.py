@@ -18,19 +18,30 @@ writes are a turn or two away, join it rather than wait for a commit of their ow
 the writes per commit (about 16 to 32, so half the fsyncs) and cut the CPU time per request by
 2-4% (bench/compare.py --together, whose noise here is about 2%); an idle server's write waits a
 few microseconds more.
+
+Another process may hold the write lock (a second worker for a moment, a ``sqlite3`` shell for
+as long as it likes). SQLite then waits up to its busy timeout (``PLUGIN_DATABASE_BUSY_TIMEOUT``)
+and fails with SQLITE_BUSY, before anything is written. That failure belongs to the database,
+not to a write: the whole batch is refused with :class:`DatabaseBusyError` (a 503) without
+replaying it, and the writes queued behind it get only what is left of their own timeout, so
+no write waits for a lock longer than the busy timeout after it was queued.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
 
+from ..config import DATABASE_BUSY_TIMEOUT
+from .base import DatabaseBusyError
 from .migrations import CREATE_VERSION_TABLE, READ_VERSION, pending_steps
 from .sqlite_operations import SQLiteOperations
 
@@ -42,15 +53,20 @@ T = TypeVar("T")
 Operation = Callable[[sqlite3.Connection], Any]
 Outcome = tuple[bool, Any]  # (succeeded, the result or the exception)
 BatchRunner = Callable[[sqlite3.Connection, list[Operation]], list[Outcome]]
-BUSY_TIMEOUT_MS = 10_000
+# A batch's busy timeout is rounded up to this, so it is set again only around a busy wait.
+BUSY_STEP_MS = 100
 GATHER_TURNS = 8
 GATHER_SECONDS = 0.002
 
 
-async def _connect(path: Path) -> aiosqlite.Connection:
+def _milliseconds(seconds: float) -> int:
+    return math.ceil(seconds * 1000)
+
+
+async def _connect(path: Path, busy_timeout: float) -> aiosqlite.Connection:
     connection = await aiosqlite.connect(path, isolation_level=None)
     try:
-        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await connection.execute(f"PRAGMA busy_timeout = {_milliseconds(busy_timeout)}")
         await connection.execute("PRAGMA journal_mode = WAL")
         await connection.execute("PRAGMA synchronous = FULL")
         await connection.execute("PRAGMA foreign_keys = ON")
@@ -84,7 +100,7 @@ async def sqlite_schema_version(path: Path) -> int:
     """The schema version of the database at ``path`` (0 when new), without migrating it."""
     if not path.exists():
         return 0
-    connection = await _connect(path)
+    connection = await _connect(path, DATABASE_BUSY_TIMEOUT)
     try:
         return await _read_version(connection)
     finally:
@@ -103,15 +119,36 @@ async def _in_thread(
     return result
 
 
-def _each(connection: sqlite3.Connection, operations: list[Operation]) -> list[Outcome]:
-    """Reads: each on its own, so one failing query fails only its request."""
+def _is_busy(error: Exception) -> bool:
+    """SQLITE_BUSY ("database is locked") in any extended form: another connection's lock."""
+    code = getattr(error, "sqlite_errorcode", 0)
+    return isinstance(error, sqlite3.OperationalError) and code & 0xFF == sqlite3.SQLITE_BUSY
+
+
+def _refused() -> Outcome:
+    return False, DatabaseBusyError("another connection holds the database's lock")
+
+
+def _one_by_one(operations: list[Operation], run: Callable[[Operation], Outcome]) -> list[Outcome]:
+    """Each on its own, so one failure fails only its request; once the database is busy, the
+    rest are refused at once instead of each waiting out the busy timeout again."""
     outcomes: list[Outcome] = []
     for operation in operations:
-        try:
-            outcomes.append((True, operation(connection)))
-        except Exception as error:
-            outcomes.append((False, error))
+        busy = bool(outcomes) and isinstance(outcomes[-1][1], DatabaseBusyError)
+        outcomes.append(_refused() if busy else run(operation))
     return outcomes
+
+
+def _each(connection: sqlite3.Connection, operations: list[Operation]) -> list[Outcome]:
+    """Reads: each on its own (WAL lets them run while another process writes)."""
+
+    def run(operation: Operation) -> Outcome:
+        try:
+            return True, operation(connection)
+        except Exception as error:
+            return _refused() if _is_busy(error) else (False, error)
+
+    return _one_by_one(operations, run)
 
 
 def _transaction(connection: sqlite3.Connection, operations: list[Operation]) -> list[Any]:
@@ -126,16 +163,38 @@ def _transaction(connection: sqlite3.Connection, operations: list[Operation]) ->
     return results
 
 
+class _BusyTimeout:
+    """A connection's busy timeout, lowered for a batch to what is left of its oldest
+    operation's, so that nothing waits for a lock longer than ``seconds`` after it was queued."""
+
+    def __init__(self, seconds: float) -> None:
+        self._full = self._set = _milliseconds(seconds)  # _connect set the full timeout
+
+    def apply(self, connection: sqlite3.Connection, queued: float) -> None:
+        """Before a batch whose oldest operation was queued at ``queued`` (time.monotonic)."""
+        left = self._full - (time.monotonic() - queued) * 1000
+        milliseconds = min(self._full, max(0, math.ceil(left / BUSY_STEP_MS) * BUSY_STEP_MS))
+        if milliseconds != self._set:
+            connection.execute(f"PRAGMA busy_timeout = {milliseconds}")
+            self._set = milliseconds
+
+
 class _Batcher:
     """Runs the operations queued while it was busy together, in one hop to the database thread."""
 
     def __init__(
-        self, connection: aiosqlite.Connection, run_batch: BatchRunner, gather: bool = False
+        self,
+        connection: aiosqlite.Connection,
+        run_batch: BatchRunner,
+        busy_timeout: float,
+        gather: bool = False,
     ) -> None:
         self._connection = connection
         self._run_batch = run_batch
+        self._busy_timeout = _BusyTimeout(busy_timeout)
         self._gather = gather  # wait a few turns for more (the module docstring says why)
         self._pending: list[tuple[Operation, asyncio.Future[Any]]] = []
+        self._queued = 0.0  # when the oldest pending operation was queued (time.monotonic)
         self._wakeup = asyncio.Event()
         self._closing = False
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -144,6 +203,8 @@ class _Batcher:
         if self._closing:
             raise RuntimeError("the store is closed")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if not self._pending:
+            self._queued = time.monotonic()
         self._pending.append((operation, future))
         self._wakeup.set()
         return await future
@@ -161,16 +222,21 @@ class _Batcher:
                 await _more_turns()
             batch, self._pending = self._pending, []
             if batch:
-                await self._settle_batch(batch)
+                await self._settle_batch(batch, self._queued)
             elif self._closing:
                 return
 
-    async def _settle_batch(self, batch: list[tuple[Operation, asyncio.Future[Any]]]) -> None:
+    async def _settle_batch(
+        self, batch: list[tuple[Operation, asyncio.Future[Any]]], queued: float
+    ) -> None:
         operations = [operation for operation, _ in batch]
+
+        def run(connection: sqlite3.Connection) -> list[Outcome]:
+            self._busy_timeout.apply(connection, queued)
+            return self._run_batch(connection, operations)
+
         try:
-            outcomes = await _in_thread(
-                self._connection, lambda connection: self._run_batch(connection, operations)
-            )
+            outcomes = await _in_thread(self._connection, run)
         except Exception as error:  # the connection itself failed
             outcomes = [(False, error)] * len(batch)
         for (_, future), (succeeded, value) in zip(batch, outcomes, strict=True):
@@ -203,16 +269,19 @@ class _GroupCommit:
         try:
             self.transactions += 1
             results = _transaction(connection, operations)
-        except Exception:
+        except Exception as error:
+            if _is_busy(error):  # the database's failure, not a write's: no replay
+                logger.warning(
+                    "database locked by another connection: %d writes refused", len(operations)
+                )
+                return [_refused() for _ in operations]
             if len(operations) == 1:
                 logger.exception("write failed")
                 return [(False, sqlite3.OperationalError("write failed"))]
             logger.warning(
                 "a batch of %d writes failed; replaying them one by one", len(operations)
             )
-            return [
-                outcome for operation in operations for outcome in self(connection, [operation])
-            ]
+            return _one_by_one(operations, lambda operation: self(connection, [operation])[0])
         self.writes += len(operations)
         return [(True, result) for result in results]
 
@@ -220,24 +289,27 @@ class _GroupCommit:
 class SQLiteStore(SQLiteOperations):
     """The embedded store: one writer connection with group commit, one reader connection."""
 
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+    def __init__(
+        self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, busy_timeout: float
+    ) -> None:
         self._writer = writer
         self._reader = reader
         self._group_commit = _GroupCommit()
-        self._committer = _Batcher(writer, self._group_commit, gather=True)
-        self._reads = _Batcher(reader, _each)
+        self._committer = _Batcher(writer, self._group_commit, busy_timeout, gather=True)
+        self._reads = _Batcher(reader, _each, busy_timeout)
 
     @classmethod
-    async def open(cls, path: Path) -> SQLiteStore:
+    async def open(cls, path: Path, busy_timeout: float = DATABASE_BUSY_TIMEOUT) -> SQLiteStore:
+        """Open (and migrate) the file; its connections wait ``busy_timeout`` s for a lock."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        writer = await _connect(path)
+        writer = await _connect(path, busy_timeout)
         try:
             await _migrate(writer)
         except BaseException:
             await writer.close()
             raise
-        reader = await _connect(path)
-        return cls(writer, reader)
+        reader = await _connect(path, busy_timeout)
+        return cls(writer, reader, busy_timeout)
 
     async def close(self) -> None:
         await self._committer.close()
