@@ -216,7 +216,7 @@ async def test_every_kind_of_write_is_refused_as_busy(database: str, hold_lock: 
         assert elapsed < BOUND
         assert await store.list_users() == [ANN]
         assert await store.list_oauth_clients() == []
-        assert await store.signin_failures("ann", 0) == (0, None)
+        assert await store.signin_failures(["ann", "1.2.3.4"], 0) == {}
         assert await store.add_user(USER)
     finally:
         await store.close()
