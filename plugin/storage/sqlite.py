@@ -34,7 +34,7 @@ import aiosqlite
 from .migrations import CREATE_VERSION_TABLE, READ_VERSION, pending_steps
 from .sqlite_operations import SQLiteOperations
 
-__all__ = ["SQLiteStore", "sqlite_schema_version"]
+__all__ = ["Batcher", "Operation", "Outcome", "SQLiteStore", "sqlite_schema_version"]
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ def _transaction(connection: sqlite3.Connection, operations: list[Operation]) ->
     return results
 
 
-class _Batcher:
+class Batcher:
     """Runs the operations queued while it was busy together, in one hop to the database thread."""
 
     def __init__(
@@ -224,8 +224,8 @@ class SQLiteStore(SQLiteOperations):
         self._writer = writer
         self._reader = reader
         self._group_commit = _GroupCommit()
-        self._committer = _Batcher(writer, self._group_commit, gather=True)
-        self._reads = _Batcher(reader, _each)
+        self._committer = Batcher(writer, self._group_commit, gather=True)
+        self._reads = Batcher(reader, _each)
 
     @classmethod
     async def open(cls, path: Path) -> SQLiteStore:
