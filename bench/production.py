@@ -87,14 +87,20 @@ def through_nginx(
         proxy.stop()
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def bench_arguments(parser: argparse.ArgumentParser, module: str) -> argparse.Namespace:
+    """The arguments, ``--seconds`` among them; exits if wrk is missing; prints the command."""
     parser.add_argument("--seconds", type=int, default=5, help="per measurement")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
-        print("wrk is not installed: make bench-production installs it", file=sys.stderr)
-        return 2
-    print("command:", shlex.join([sys.executable, "-m", "bench.production", *sys.argv[1:]]))
+        sys.exit("wrk is not installed: make bench-production installs it")
+    print("command:", shlex.join([sys.executable, "-m", module, *sys.argv[1:]]))
+    return args
+
+
+def main() -> int:
+    args = bench_arguments(
+        argparse.ArgumentParser(description=__doc__.splitlines()[0]), "bench.production"
+    )
     print(
         f"wrk -t2 -c{CONNECTIONS} -d{args.seconds}s; GET /todos/bench?limit=10, POST /todos/bench"
     )

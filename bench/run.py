@@ -77,7 +77,10 @@ def descendants(pid: int) -> list[int]:
     found = [pid]
     for process in found:
         for task in Path(f"/proc/{process}/task").glob("*"):
-            children = (task / "children").read_text().split()
+            try:
+                children = (task / "children").read_text().split()
+            except FileNotFoundError:
+                continue
             found.extend(int(child) for child in children)
     return found
 
@@ -86,7 +89,10 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time so far of a server's processes, from /proc."""
     total = 0
     for process in descendants(pid):
-        fields = Path(f"/proc/{process}/stat").read_text().rpartition(")")[2].split()
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rpartition(")")[2].split()
+        except FileNotFoundError:  # it exited since it was listed (a PostgreSQL backend)
+            continue
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / os.sysconf("SC_CLK_TCK")
 

@@ -21,11 +21,11 @@ from .errors import install_error_handlers
 from .host_check import with_host_check
 from .https_redirect import with_https_redirect
 from .lean_quart import LeanQuart
+from .limits import RateLimits, install_rate_limit
 from .mcp import mount_mcp
 from .oauth import OAUTH_PAGE_PREFIXES, install_oauth
 from .plugin_files import PluginFiles, PluginFilesMiddleware
 from .proxy import install_proxy
-from .rate_limit import install_rate_limit
 from .recent_calls import is_console_path
 from .state import AppState
 from .storage import open_store
@@ -54,9 +54,10 @@ def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Qu
     state.install(app)
     install_error_handlers(app)
     authenticator = build_authenticator(settings, lambda: state.open_store, clock)
-    install_authentication(app, authenticator)
+    limits = RateLimits(settings)
+    install_authentication(app, authenticator, limits.api_authentication)
     install_oauth(app, settings, lambda: state.open_store, clock)
-    install_rate_limit(app, settings)
+    install_rate_limit(app, limits)
     app.register_blueprint(todos.blueprint)
     app.register_blueprint(health.blueprint)
 

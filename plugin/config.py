@@ -47,6 +47,13 @@ HEADER_NAME = re.compile(r"(?!(?i:authorization)$)[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 EVENT_LOOPS = ("uvloop", "asyncio")
 DATABASE_BUSY_TIMEOUT = 10.0  # seconds; also the storage's default where no Settings are read
+RATE_SETTINGS = (
+    "rate_limit",
+    "rate_limit_service",
+    "rate_limit_oauth_client",
+    "rate_limit_failed_auth",
+)
+RATE_LIMIT_STORES = ("auto", "memory", "database")
 # uvloop is a dependency wherever it builds (not on Windows); asyncio's own loop is the fallback.
 UVLOOP_INSTALLED = importlib.util.find_spec("uvloop") is not None
 
@@ -109,6 +116,10 @@ class Settings:
     redirect_http_port: int = 0
     rate_limit: str = "60/minute"
     rate_limit_burst: int = 0
+    rate_limit_service: str = "off"
+    rate_limit_oauth_client: str = "3000/minute"
+    rate_limit_failed_auth: str = "20/minute"
+    rate_limit_store: str = "auto"
     allowed_networks: tuple[str, ...] = ()
     allowlist_exempt_loopback: bool = False
     allowlist_exempt_plugin_files: bool = True
@@ -284,10 +295,16 @@ def _check_production(settings: Settings) -> None:
         "must differ from PLUGIN_PORT",
     )
     _check(settings.rate_limit_burst >= 0, "rate_limit_burst", "must be 0 (= the rate) or more")
-    try:
-        parse_rate(settings.rate_limit)
-    except ValueError as error:
-        _check(False, "rate_limit", str(error))
+    for name in RATE_SETTINGS:
+        try:
+            parse_rate(getattr(settings, name))
+        except ValueError as error:
+            _check(False, name, str(error))
+    _check(
+        settings.rate_limit_store in RATE_LIMIT_STORES,
+        "rate_limit_store",
+        f"must be one of {', '.join(RATE_LIMIT_STORES)}",
+    )
     for name in ("allowed_networks", "trusted_proxies"):
         try:
             parse_networks(getattr(settings, name))

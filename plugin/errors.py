@@ -7,7 +7,7 @@
     ├── PayloadTooLarge   413     body over PLUGIN_MAX_BODY_BYTES
     ├── UnsupportedMediaType 415  a JSON body sent without a JSON Content-Type
     ├── ValidationFailed  422     a field missing, of the wrong type or out of range
-    ├── TooManyRequests   429     over PLUGIN_RATE_LIMIT (adds Retry-After)
+    ├── TooManyRequests   429     over a PLUGIN_RATE_LIMIT* budget (adds Retry-After)
     ├── NotReady          503     /readyz: the database does not answer
     └── DatabaseBusy      503     another process held the database's lock for the whole
                                   PLUGIN_DATABASE_BUSY_TIMEOUT (storage's DatabaseBusyError;

@@ -12,7 +12,7 @@ from quart import Blueprint, Response
 
 from .auth import public
 from .errors import NotReady
-from .rate_limit import unlimited
+from .limits import unlimited
 from .state import app_state
 
 __all__ = ["HEALTH_PATHS", "blueprint"]

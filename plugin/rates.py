@@ -1,4 +1,4 @@
-"""Parsing ``PLUGIN_RATE_LIMIT``: ``60/minute``, ``5/second``, ``1000/hour``, or ``off``."""
+"""Parsing a ``PLUGIN_RATE_LIMIT*`` budget: ``60/minute``, ``5/second``, ``1000/hour``, ``off``."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ look at headers themselves.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
 from quart import Quart, g, request
@@ -23,6 +24,7 @@ from .service import ServiceToken
 __all__ = [
     "Authenticator",
     "Clock",
+    "FailureCount",
     "Identity",
     "build_authenticator",
     "current_identity",
@@ -66,16 +68,24 @@ def is_public(app: Quart, endpoint: str) -> bool:
     return getattr(app.view_functions.get(endpoint), PUBLIC_MARK, False)
 
 
-def install_authentication(app: Quart, authenticator: Authenticator) -> None:
+FailureCount = Callable[[], AbstractAsyncContextManager[None]]
+
+
+def install_authentication(
+    app: Quart, authenticator: Authenticator, failures: FailureCount
+) -> None:
     """Authenticate every request to a route of ``app`` unless its endpoint is public.
 
     Deny by default: a route added later is protected without anyone remembering to.
+    ``failures`` wraps each authentication: it counts the 401s against the caller and refuses
+    one that failed too often (``plugin.limits``).
     """
 
     @app.before_request
     async def authenticate() -> None:
         if request.endpoint is not None and not is_public(app, request.endpoint):
-            g.identity = await authenticator.authenticate(request.headers)
+            async with failures():
+                g.identity = await authenticator.authenticate(request.headers)
 
 
 def current_identity() -> Identity:

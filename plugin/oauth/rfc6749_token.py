@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 
-from quart import Blueprint, Response, request
+from quart import Blueprint, Response
 
 from ..auth import public
+from ..limits import counted_by_view
+from .client_limits import counted_client
 from .params import body_params, request_base_url
 from .rfc6749_errors import NO_STORE, InvalidRequest, UnsupportedGrantType
 from .rfc8707 import resource_indicator
@@ -32,10 +34,11 @@ def _required(params: dict[str, str], name: str) -> str:
 
 @blueprint.post("/oauth/token")
 @public
+@counted_by_view
 async def token() -> Response:
     params = await body_params()
     server = current_server()
-    client = await server.client_from_headers_or_body(request.headers, params)
+    client = await counted_client(server, params)
     grant_type = _required(params, "grant_type")
     resource = resource_indicator(request_base_url(server.settings), params.get("resource"))
     if grant_type == "authorization_code":

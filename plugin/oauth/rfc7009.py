@@ -6,9 +6,11 @@ attacker nothing; revoking a refresh token revokes every token of its grant.
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, request
+from quart import Blueprint, Response
 
 from ..auth import public
+from ..limits import counted_by_view
+from .client_limits import counted_client
 from .params import body_params
 from .rfc6749_errors import NO_STORE, InvalidRequest
 from .server import current_server
@@ -20,10 +22,11 @@ blueprint = Blueprint("oauth_revoke", __name__)
 
 @blueprint.post("/oauth/revoke")
 @public
+@counted_by_view
 async def revoke() -> Response:
     params = await body_params()
     server = current_server()
-    client = await server.client_from_headers_or_body(request.headers, params)
+    client = await counted_client(server, params)
     token = params.get("token")
     if not token:
         raise InvalidRequest("The parameter 'token' is required.")

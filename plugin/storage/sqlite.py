@@ -45,7 +45,7 @@ from .base import DatabaseBusyError
 from .migrations import CREATE_VERSION_TABLE, READ_VERSION, pending_steps
 from .sqlite_operations import SQLiteOperations
 
-__all__ = ["SQLiteStore", "sqlite_schema_version"]
+__all__ = ["Batcher", "Operation", "Outcome", "SQLiteStore", "sqlite_schema_version"]
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ class _BusyTimeout:
             self._set = milliseconds
 
 
-class _Batcher:
+class Batcher:
     """Runs the operations queued while it was busy together, in one hop to the database thread."""
 
     def __init__(
@@ -295,8 +295,8 @@ class SQLiteStore(SQLiteOperations):
         self._writer = writer
         self._reader = reader
         self._group_commit = _GroupCommit()
-        self._committer = _Batcher(writer, self._group_commit, busy_timeout, gather=True)
-        self._reads = _Batcher(reader, _each, busy_timeout)
+        self._committer = Batcher(writer, self._group_commit, busy_timeout, gather=True)
+        self._reads = Batcher(reader, _each, busy_timeout)
 
     @classmethod
     async def open(cls, path: Path, busy_timeout: float = DATABASE_BUSY_TIMEOUT) -> SQLiteStore:
