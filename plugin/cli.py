@@ -136,7 +136,7 @@ def _loop_factory(event_loop: str) -> Callable[[], asyncio.AbstractEventLoop] | 
     uvloop (libuv, in C) does the same work as asyncio's selector loop for less CPU. The loop is
     a small share of a request here: loaded side by side on one core, a bare answer on
     Hypercorn served 4-10% more requests a second on uvloop, our cached manifest 1.6% more
-    (README, "Performance")."""
+    (docs/performance.md)."""
     if event_loop != "uvloop":
         return None
     import uvloop  # only where it is chosen: it does not build on Windows

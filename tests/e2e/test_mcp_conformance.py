@@ -2,7 +2,7 @@
 ``conformance/package-lock.json`` and installed by ``make test``) against the live server.
 
 Every scenario runs; a failure passes this test only if the scenario or check is listed below
-as not applying to a server whose tools come from ``openapi.yaml`` (the README lists the same).
+as not applying to a server whose tools come from ``openapi.yaml`` (docs/mcp.md lists the same).
 """
 
 from __future__ import annotations

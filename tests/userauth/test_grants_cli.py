@@ -105,7 +105,7 @@ async def test_revoke_refuses_an_unknown_user_or_client(
 
 
 async def test_a_new_password_leaves_api_keys_alone(user_http: World, database: str) -> None:
-    """Keys are credentials of their own (``keys revoke``): the README says so."""
+    """Keys are credentials of their own (``keys revoke``): docs/auth.md says so."""
     key = (await create_key(user_http.store, "ann")).secret
     answer = cli_ok(database, "users", "password", "ann", stdin="a new password\n")
     assert answer["grants_revoked"] == 0
