@@ -38,20 +38,36 @@ async def test_concurrent_writes_share_transactions(
 async def test_writes_a_few_loop_turns_apart_share_one_commit(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """As requests whose bodies arrive in the same moment reach their write a turn or two apart."""
+    """As requests whose bodies arrive in the same moment reach their write a turn or two apart.
+
+    The gathering waits at most GATHER_SECONDS of wall time; a pause of this process longer than
+    that (a collection, another thread holding the GIL late in the full suite) splits the burst.
+    So the burst is tried up to three times: broken gathering never gives one commit."""
     caplog.set_level(logging.INFO, logger="plugin.storage.sqlite")
-    store = await SQLiteStore.open(tmp_path / "plugin.sqlite3")
 
-    async def write(number: int) -> None:
-        for _ in range(number % 4):
-            await asyncio.sleep(0)
-        await store.add_todo("ann", f"todo {number}")
+    async def burst(attempt: int) -> str:
+        caplog.clear()
+        store = await SQLiteStore.open(tmp_path / f"plugin{attempt}.sqlite3")
 
-    try:
-        await asyncio.gather(*(write(number) for number in range(40)))
-    finally:
-        await store.close()
-    assert "group commit: 40 writes in 1 transactions" in caplog.text
+        async def write(number: int) -> None:
+            for _ in range(number % 4):
+                await asyncio.sleep(0)
+            await store.add_todo("ann", f"todo {number}")
+
+        try:
+            await asyncio.gather(*(write(number) for number in range(40)))
+        finally:
+            await store.close()
+        return caplog.text
+
+    summaries = []
+    for attempt in range(3):
+        summaries.append(
+            re.findall(r"group commit: \d+ writes in \d+ transactions", await burst(attempt))
+        )
+        if summaries[-1] == ["group commit: 40 writes in 1 transactions"]:
+            return
+    pytest.fail(f"40 writes a few turns apart were never one commit: {summaries}")
 
 
 async def test_a_failing_write_fails_only_itself(tmp_path: Path) -> None:
