@@ -43,7 +43,7 @@ import aiosqlite
 import asyncpg
 
 from .postgres import MIGRATION_LOCK
-from .sqlite import Batcher, Operation, Outcome
+from .sqlite import Batcher, Operation, Outcome, connect
 
 __all__ = ["PostgresBuckets", "SQLiteBuckets", "limiter_path"]
 
@@ -87,7 +87,7 @@ POSTGRES_SCHEMA = (
 )
 POSTGRES_DELETE_EXPIRED = f"DELETE FROM {TABLE} WHERE tat < {PG_NOW}"
 DELETE_BATCH = 1000
-SQLITE_BUSY_MS = 1000  # then the check fails open rather than keep a request waiting
+SQLITE_BUSY_SECONDS = 1.0  # then the check fails open rather than keep a request waiting
 POOL_SIZE = 2  # per worker process, beside the data's pool: the checks, and the clean-up
 TIMEOUT = 1.0  # seconds for a connection or a check, then it fails open
 Check = tuple[str, float, float, "asyncio.Future[float]"]  # key, step, tolerance, its wait
@@ -118,22 +118,12 @@ class SQLiteBuckets:
 
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._connection = connection
-        self._batcher = Batcher(connection, _in_one_transaction, SQLITE_BUSY_MS / 1000)
+        self._batcher = Batcher(connection, _in_one_transaction, SQLITE_BUSY_SECONDS)
 
     @classmethod
     async def open(cls, path: Path) -> SQLiteBuckets:
         path.parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(path, isolation_level=None)
-        try:
-            await connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
-            await connection.execute("PRAGMA journal_mode = WAL")
-            await connection.execute("PRAGMA synchronous = OFF")
-            for statement in SQLITE_SCHEMA:
-                await connection.execute(statement)
-        except BaseException:
-            await connection.close()
-            raise
-        return cls(connection)
+        return cls(await connect(path, SQLITE_BUSY_SECONDS, "OFF", SQLITE_SCHEMA))
 
     async def take(self, key: str, interval: float, tolerance: float) -> float:
         """Count one request in ``key``'s bucket: 0, or the seconds until one would fit."""

@@ -34,7 +34,7 @@ import logging
 import math
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -45,7 +45,14 @@ from .base import DatabaseBusyError
 from .migrations import CREATE_VERSION_TABLE, READ_VERSION, pending_steps
 from .sqlite_operations import SQLiteOperations
 
-__all__ = ["Batcher", "Operation", "Outcome", "SQLiteStore", "sqlite_schema_version"]
+__all__ = [
+    "Batcher",
+    "Operation",
+    "Outcome",
+    "SQLiteStore",
+    "connect",
+    "sqlite_schema_version",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -63,13 +70,19 @@ def _milliseconds(seconds: float) -> int:
     return math.ceil(seconds * 1000)
 
 
-async def _connect(path: Path, busy_timeout: float) -> aiosqlite.Connection:
+async def connect(
+    path: Path, busy_timeout: float, synchronous: str = "FULL", then: Sequence[str] = ()
+) -> aiosqlite.Connection:
+    """A WAL connection to ``path`` that waits ``busy_timeout`` s for a lock, after running
+    ``then``; closed again if any of it fails."""
     connection = await aiosqlite.connect(path, isolation_level=None)
     try:
         await connection.execute(f"PRAGMA busy_timeout = {_milliseconds(busy_timeout)}")
         await connection.execute("PRAGMA journal_mode = WAL")
-        await connection.execute("PRAGMA synchronous = FULL")
+        await connection.execute(f"PRAGMA synchronous = {synchronous}")
         await connection.execute("PRAGMA foreign_keys = ON")
+        for statement in then:
+            await connection.execute(statement)
     except BaseException:  # e.g. "file is not a database": its thread would keep the process up
         await connection.close()
         raise
@@ -100,7 +113,7 @@ async def sqlite_schema_version(path: Path) -> int:
     """The schema version of the database at ``path`` (0 when new), without migrating it."""
     if not path.exists():
         return 0
-    connection = await _connect(path, DATABASE_BUSY_TIMEOUT)
+    connection = await connect(path, DATABASE_BUSY_TIMEOUT)
     try:
         return await _read_version(connection)
     finally:
@@ -168,7 +181,7 @@ class _BusyTimeout:
     operation's, so that nothing waits for a lock longer than ``seconds`` after it was queued."""
 
     def __init__(self, seconds: float) -> None:
-        self._full = self._set = _milliseconds(seconds)  # _connect set the full timeout
+        self._full = self._set = _milliseconds(seconds)  # connect set the full timeout
 
     def apply(self, connection: sqlite3.Connection, queued: float) -> None:
         """Before a batch whose oldest operation was queued at ``queued`` (time.monotonic)."""
@@ -302,13 +315,13 @@ class SQLiteStore(SQLiteOperations):
     async def open(cls, path: Path, busy_timeout: float = DATABASE_BUSY_TIMEOUT) -> SQLiteStore:
         """Open (and migrate) the file; its connections wait ``busy_timeout`` s for a lock."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        writer = await _connect(path, busy_timeout)
+        writer = await connect(path, busy_timeout)
         try:
             await _migrate(writer)
         except BaseException:
             await writer.close()
             raise
-        reader = await _connect(path, busy_timeout)
+        reader = await connect(path, busy_timeout)
         return cls(writer, reader, busy_timeout)
 
     async def close(self) -> None:
