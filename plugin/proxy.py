@@ -116,6 +116,12 @@ async def _request_body(receive: Receive, sent: Callable[[], None]) -> AsyncIter
         sent()
 
 
+def _described(error: Exception) -> str:
+    """An aiohttp error for the log: its ``repr`` holds the request's headers, credentials and
+    all; its text names the upstream's origin only."""
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
 def _response_headers(raw: tuple[tuple[bytes, bytes], ...]) -> list[tuple[bytes, bytes]]:
     dropped = _connection_tokens(list(raw)) | OWN_HEADERS
     return [
@@ -192,7 +198,7 @@ class UpstreamProxy:
             )
         except (aiohttp.ClientError, TimeoutError) as error:
             status, code, description = self._failure(error)
-            failure = f"{code}: {error!r}"
+            failure = f"{code}: {_described(error)}"
             await send_error(send, status, code, description)
         else:
             status = response.status
@@ -284,7 +290,7 @@ class UpstreamProxy:
         except (aiohttp.ClientError, TimeoutError) as error:
             # The status line is gone already. Returning without the last body message makes
             # Hypercorn close the connection with the answer unfinished, which the client sees.
-            return f"upstream broke off: {error!r}"
+            return f"upstream broke off: {_described(error)}"
         finally:
             response.release()
 

@@ -191,7 +191,12 @@ def test_the_upstream_password_is_shown_nowhere(servers: Servers) -> None:
     overview = exchange(port, b"/console/api/overview")
     assert overview.status == 200
     shown.append(json.loads(overview.body)["proxy_upstream"])
+    client_token = "client-own-bearer-token-5551"
+    garbage = exchange(port, b"/garbage", headers=(("Authorization", f"Bearer {client_token}"),))
+    assert garbage.status == 502
     log = servers.proxy.log_once("GET /garbage -> 502 in ")
     assert all("dev:***@127.0.0.1" in text for text in shown)
     assert "proxy mode: forwarding to http://dev:***@127.0.0.1" in log
-    assert PASSWORD not in log and not any(PASSWORD in text for text in shown)
+    basic = base64.b64encode(f"dev:{PASSWORD}".encode()).decode()  # the header sent upstream
+    for secret in (PASSWORD, basic, client_token):
+        assert secret not in log and not any(secret in text for text in shown)
