@@ -9,7 +9,7 @@ from typing import Any
 
 from quart import Quart
 
-from . import health, todos
+from . import health
 from .access_log import AccessLog
 from .allowlist import with_allowlist
 from .auth import Clock, build_authenticator, install_authentication
@@ -24,6 +24,7 @@ from .lean_quart import LeanQuart
 from .limits import RateLimits, install_rate_limit
 from .mcp import mount_mcp
 from .oauth import OAUTH_PAGE_PREFIXES, install_oauth
+from .operations import Router, live_operations
 from .plugin_files import PluginFiles, PluginFilesMiddleware
 from .proxy import install_proxy
 from .recent_calls import is_console_path
@@ -58,7 +59,6 @@ def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Qu
     install_authentication(app, authenticator, limits.api_authentication)
     install_oauth(app, settings, lambda: state.open_store, clock)
     install_rate_limit(app, limits)
-    app.register_blueprint(todos.blueprint)
     app.register_blueprint(health.blueprint)
 
     @app.before_serving
@@ -77,7 +77,12 @@ def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Qu
             state.store = None
 
     files = PluginFiles(settings)
-    install_console(app, files)
+    operations = live_operations(settings, files.spec)  # None in proxy mode
+    install_console(app, files, operations.problems if operations else list)
+    # Last: the operations' rules join every route added before them (operations/routes.py).
+    router = (
+        Router(app, operations, limits.callers, settings.check_responses) if operations else None
+    )
 
     def answered_here(path: str) -> bool:
         """In proxy mode: health checks are about this process, the console is this server's."""
@@ -85,6 +90,8 @@ def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Qu
 
     install_proxy(app, settings, answered_here)
     asgi: Any = app.asgi_app
+    if router is not None:
+        asgi = router.following(asgi)
     asgi = with_host_check(asgi, settings)
     asgi = mount_mcp(PluginFilesMiddleware(asgi, files), asgi, files, settings, authenticator)
     asgi = with_https_redirect(with_allowlist(asgi, settings), settings)

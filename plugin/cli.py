@@ -24,6 +24,7 @@ from . import accounts_cli, db_cli, devloop_commands
 from .app import create_app
 from .config import AUTH_MODES, ConfigError, Settings, load_settings
 from .log_output import configure_logging
+from .operations import check_at_startup
 
 __all__ = ["add_serve_flags", "main", "run_server", "serving_app"]
 
@@ -145,7 +146,7 @@ def _loop_factory(event_loop: str) -> Callable[[], asyncio.AbstractEventLoop] | 
 
 
 def run_server(settings: Settings, args: argparse.Namespace) -> int:
-    status = db_cli.prepare_database(settings)
+    status = check_at_startup(settings) or db_cli.prepare_database(settings)
     if status:
         return status
     config = _hypercorn_config(settings)

@@ -105,6 +105,8 @@ class Settings:
     upstream: str = field(default="", repr=False)  # its userinfo may hold a password
     upstream_timeout: float = 30.0
     console: bool = True
+    check_responses: bool = False  # log where an operation's answer breaks the spec
+    reload_handlers: bool = False  # load handlers.py again when it changes
     admin_token: str = _secret()  # the operator's: reads the console's recent calls
     # mcp oauth (dynamic client registration, counted per address over signin_window)
     oauth_registrations_per_address: int = 1000

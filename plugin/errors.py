@@ -3,15 +3,18 @@
     APIError                      {"error": code, "error_description": text}, with a status
     ├── BadRequest        400     malformed JSON, a body that is not an object
     ├── Unauthorized      401     missing or wrong credentials (adds WWW-Authenticate)
+    ├── Forbidden         403     a caller known, but not allowed this (a plugin's handler)
     ├── NotFound          404     unknown user, index, id or route
+    ├── Conflict          409     the request clashes with what is stored (a plugin's handler)
     ├── PayloadTooLarge   413     body over PLUGIN_MAX_BODY_BYTES
     ├── UnsupportedMediaType 415  a JSON body sent without a JSON Content-Type
     ├── ValidationFailed  422     a field missing, of the wrong type or out of range
     ├── TooManyRequests   429     over a PLUGIN_RATE_LIMIT* budget (adds Retry-After)
     ├── NotReady          503     /readyz: the database does not answer
-    └── DatabaseBusy      503     another process held the database's lock for the whole
+    ├── DatabaseBusy      503     another process held the database's lock for the whole
                                   PLUGIN_DATABASE_BUSY_TIMEOUT (storage's DatabaseBusyError;
                                   adds Retry-After); nothing was written
+    └── Problem           any     a plugin handler's own status and code
 
 The network allowlist answers 403 ``forbidden_network`` in the same envelope, before Quart.
 
@@ -31,10 +34,13 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 __all__ = [
     "APIError",
     "BadRequest",
+    "Conflict",
     "DatabaseBusy",
+    "Forbidden",
     "NotFound",
     "NotReady",
     "PayloadTooLarge",
+    "Problem",
     "TooManyRequests",
     "Unauthorized",
     "UnsupportedMediaType",
@@ -84,9 +90,19 @@ class Unauthorized(APIError):
     error = "unauthorized"
 
 
+class Forbidden(APIError):
+    status_code = 403
+    error = "forbidden"
+
+
 class NotFound(APIError):
     status_code = 404
     error = "not_found"
+
+
+class Conflict(APIError):
+    status_code = 409
+    error = "conflict"
 
 
 class PayloadTooLarge(APIError):
@@ -117,6 +133,19 @@ class NotReady(APIError):
 class DatabaseBusy(APIError):
     status_code = 503
     error = "database_busy"
+
+
+class Problem(APIError):
+    """An error of a status and code the handler chooses: ``Problem(410, "gone", "...")``."""
+
+    def __init__(
+        self, status: int, code: str, description: str, headers: dict[str, str] | None = None
+    ) -> None:
+        if not 400 <= status <= 599:
+            raise ValueError(f"an error's status is 400 to 599, not {status}")
+        super().__init__(description, headers)
+        self.status_code = status
+        self.error = code
 
 
 def _code_for(exception: HTTPException) -> str:

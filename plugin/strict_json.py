@@ -5,7 +5,8 @@ its bytes under ``surrogatepass``) that no UTF-8 encoder, hash, database or head
 later; ``NaN``, ``Infinity`` and numbers past a double (``1e400``) that answers would echo as
 invalid JSON; nesting that only fails, as a ``RecursionError``, in a later and deeper walk;
 repeated names, where two readers of one message may each see a different value. Each is
-refused here with a reason that is safe to show, so each protocol answers with its own error.
+refused here with a reason that is safe to show, so each protocol answers with its own error:
+:class:`RefusedValue` (a subclass) when the bytes are JSON a parser reads but hold such a value.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import math
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-__all__ = ["MAX_DEPTH", "NotJSON", "RepeatedName", "parse", "unique_names"]
+__all__ = ["MAX_DEPTH", "NotJSON", "RefusedValue", "RepeatedName", "parse", "unique_names"]
 
 T = TypeVar("T")
 
@@ -31,7 +32,12 @@ class NotJSON(ValueError):
         self.reason = reason
 
 
-class RepeatedName(NotJSON):
+class RefusedValue(NotJSON):
+    """Well-formed JSON holding a value refused here (not finite, a lone surrogate, a name
+    repeated, nested too deep), as opposed to bytes that are not JSON at all."""
+
+
+class RepeatedName(RefusedValue):
     """A name given twice in one object (or one form)."""
 
     def __init__(self, name: str) -> None:
@@ -60,13 +66,13 @@ def _check(value: Any) -> None:
                 try:
                     item.encode()
                 except UnicodeEncodeError:
-                    raise NotJSON("a string is not valid Unicode (a lone surrogate)") from None
+                    raise RefusedValue("a string is not valid Unicode (a lone surrogate)") from None
         elif isinstance(item, float):
             if not math.isfinite(item):
-                raise NotJSON("a number is not finite or is out of range")
+                raise RefusedValue("a number is not finite or is out of range")
         elif isinstance(item, dict | list):
             if depth == MAX_DEPTH:
-                raise NotJSON(f"it nests deeper than {MAX_DEPTH} levels")
+                raise RefusedValue(f"it nests deeper than {MAX_DEPTH} levels")
             children = [*item, *item.values()] if isinstance(item, dict) else item
             pending.extend((child, depth + 1) for child in children)
 

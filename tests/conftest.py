@@ -26,7 +26,7 @@ def plugin_root(tmp_path: Path) -> Path:
     """A copy of the shipped plugin files that a test may edit."""
     root = tmp_path / "root"
     root.mkdir()
-    for name in ("manifest.json", "openapi.yaml"):
+    for name in ("manifest.json", "openapi.yaml", "handlers.py"):
         shutil.copy(PROJECT_ROOT / name, root / name)
     for folder in ("static", ".well-known"):
         shutil.copytree(PROJECT_ROOT / folder, root / folder)

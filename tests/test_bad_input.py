@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 from quart.testing import QuartClient
 
-from plugin.todos import MAX_TODO_CHARS
-
 from .conftest import MakeClient
+from .spec_limits import MAX_TODO_CHARS
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
 

@@ -39,9 +39,10 @@ def test_path_query_and_body_parameters_are_flattened_with_types_and_required() 
     assert add["required"] == ["username", "todo"]
     assert add["properties"]["todo"] == {
         "type": "string",
-        "description": "The todo to add.",
+        "description": "The todo to add (not only spaces).",
         "minLength": 1,
         "maxLength": 2000,
+        "pattern": "\\S",
     }
 
 

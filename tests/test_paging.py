@@ -6,7 +6,7 @@ from typing import Any
 
 from quart.testing import QuartClient
 
-from plugin.todos import MAX_TODO_CHARS
+from .spec_limits import MAX_TODO_CHARS
 
 MODEL_LIMIT = 100_000
 

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from werkzeug.datastructures import Headers
 
-from ..errors import NotFound, Unauthorized
+from ..errors import Unauthorized
 
 __all__ = [
     "Authenticator",
@@ -30,21 +30,13 @@ class Identity:
     """Who is calling.
 
     ``user`` is None when the credential does not name a user (modes ``none`` and
-    ``service_http``): the path's ``{username}`` then chooses the list, as in the quickstart.
-    When it is set, the credential alone decides whose data is reached. ``audience`` is the
+    ``service_http``); when it is set, the credential alone decides whose data is reached
+    (``plugin.operations.Caller.owner_for``). ``audience`` is the
     RFC 8707 resource an OAuth token was minted for (None for every other credential).
     """
 
     user: str | None = None
     audience: str | None = None
-
-    def owner_for(self, username: str) -> str:
-        """The owner whose data ``/todos/{username}`` may reach."""
-        if self.user is None:
-            return username
-        if username == "me" or username == self.user:
-            return self.user
-        raise NotFound(f"No todo list for user {username!r}.")
 
 
 class Authenticator(Protocol):

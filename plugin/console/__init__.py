@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Callable
 from importlib.resources import files as package_files
 from typing import Any, cast
 
@@ -67,8 +68,9 @@ def _problem(live: LiveFile[Any]) -> str | None:
 
 
 class Console:
-    def __init__(self, files: PluginFiles) -> None:
+    def __init__(self, files: PluginFiles, operation_problems: Callable[[], list[str]]) -> None:
         self._files = files
+        self._operation_problems = operation_problems
         self._settings = files.settings
         self._asset_dir = package_files(__package__) / "static"
         self._lint_cache: tuple[tuple[Any, ...], Report] | None = None
@@ -143,19 +145,23 @@ class Console:
             "spec_yaml": spec_bytes(spec)[0].decode() if spec is not None else None,
             "operations": describe_operations(spec) if spec is not None else [],
             "mcp": self.mcp(),
-            "problems": [p for p in (_problem(files.manifest), _problem(files.spec)) if p],
+            "problems": [p for p in (_problem(files.manifest), _problem(files.spec)) if p]
+            + self._operation_problems(),
             "manifest_error": manifest_error,
             "spec_error": spec_error,
             "lint": report.as_json(),
         }
 
 
-def install_console(app: Quart, files: PluginFiles) -> None:
-    """Serve the console at ``/`` and its API under ``/console/``, unless switched off."""
+def install_console(
+    app: Quart, files: PluginFiles, operation_problems: Callable[[], list[str]]
+) -> None:
+    """Serve the console at ``/`` and its API under ``/console/``, unless switched off;
+    ``operation_problems`` tells why the operations served are not the files' (handlers.py)."""
     settings = files.settings
     if not settings.console:
         return
-    console = Console(files)
+    console = Console(files, operation_problems)
     blueprint = Blueprint("console", __name__)
 
     @blueprint.get("/")

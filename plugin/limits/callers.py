@@ -31,6 +31,7 @@ __all__ = ["Caller", "Callers", "EPHEMERAL_USER_HEADER"]
 EPHEMERAL_USER_HEADER = b"openai-ephemeral-user-id"
 MAX_HEADER = 128  # characters of the header kept in a key
 SERVICE = "service"
+CHATGPT = "chatgpt:"
 
 
 class Caller(NamedTuple):
@@ -69,8 +70,18 @@ class Callers:
             address = address.ipv4_mapped  # a dual-stack socket's view of an IPv4 client
         if any(address in network for network in self._chatgpt):
             user = _ephemeral_user(scope)
-            return Caller(f"chatgpt:{user}") if user else Caller(_address_key(address), True)
+            return Caller(f"{CHATGPT}{user}") if user else Caller(_address_key(address), True)
         return Caller(_address_key(address))
+
+    def chatgpt_user(self, identity: Identity | None, scope: Scope) -> str | None:
+        """The ChatGPT user ``openai-ephemeral-user-id`` names, where it is believed (as above);
+        never beside a credential that names a user of its own."""
+        if identity is not None and identity.user:
+            return None
+        if identity is not None and self._service_http:
+            return _ephemeral_user(scope)
+        key = self.anonymous(scope).key
+        return key.removeprefix(CHATGPT) if key.startswith(CHATGPT) else None
 
     def of(self, identity: Identity | None, scope: Scope) -> str:
         """The caller of a request that ``identity`` (None: not authenticated) was made by."""
@@ -78,5 +89,5 @@ class Callers:
             return f"user:{identity.user}"
         if identity is not None and self._service_http:
             user = _ephemeral_user(scope)
-            return f"chatgpt:{user}" if user else SERVICE
+            return f"{CHATGPT}{user}" if user else SERVICE
         return self.anonymous(scope).key

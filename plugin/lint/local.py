@@ -1,6 +1,6 @@
 """``python main.py check``: the files under ``PLUGIN_ROOT``, rendered as the server would
 serve them (placeholder filled in, auth block from the settings) and checked, with the MCP
-tools built from them unless ``PLUGIN_MCP=off``."""
+tools built from them unless ``PLUGIN_MCP=off``, and the handlers against the spec."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from ..plugin_files import STATIC
 from .actions import check_actions
 from .domains import root_domain
 from .findings import CouldNotCheck, Finding, Report, error
+from .handlers import check_handlers
 from .manifest import check_manifest
 from .mcp import check_mcp
 from .openapi import check_spec
@@ -82,6 +83,7 @@ def _check(settings: Settings, report: Report) -> None:
         report.findings += check_actions(rendered_spec)
         if settings.mcp:  # PLUGIN_MCP=off: no /mcp, so nothing for MCP clients to reject
             report.findings += check_mcp(rendered_spec, report.findings)
+        report.findings += check_handlers(settings)
 
 
 def check_root(settings: Settings) -> Report:
