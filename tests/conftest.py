@@ -33,6 +33,18 @@ def plugin_root(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.fixture(autouse=True)
+def answers_match_the_spec(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail a test whose app (with PLUGIN_CHECK_RESPONSES on) answered other than its spec says."""
+    yield
+    mismatches = [
+        record.getMessage()
+        for record in caplog.get_records("call")
+        if record.name == "plugin.operations.answers"
+    ]
+    assert not mismatches, mismatches
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresCluster]:
     """One PostgreSQL server for the session; fails (never skips) if it cannot start."""
@@ -53,8 +65,13 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def make_settings(database: str) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
-        # Rate limits have their own tests; elsewhere a busy test must not be throttled.
-        values: dict[str, Any] = {"database": database, "rate_limit": "off"}
+        # Rate limits have their own tests; elsewhere a busy test must not be throttled. Every
+        # answer is checked against the spec (answers_match_the_spec below).
+        values: dict[str, Any] = {
+            "database": database,
+            "rate_limit": "off",
+            "check_responses": True,
+        }
         values.update(overrides)
         return Settings(**values)
 
