@@ -26,7 +26,14 @@ SPEC_FILE = "openapi.yaml"
 
 
 class OperationsProblem(ValueError):
-    """The spec and the handlers disagree; the message is one line saying where and how."""
+    """The spec and the handlers disagree; the message is one line saying where and how.
+
+    ``spec_rule`` is set for what the linter's OpenAPI rules already report (an operationId
+    missing or repeated), so ``check`` says it once."""
+
+    def __init__(self, message: str, spec_rule: bool = False) -> None:
+        super().__init__(message)
+        self.spec_rule = spec_rule
 
 
 def is_json(media_type: str) -> bool:
@@ -186,11 +193,12 @@ def compile_operations(spec: dict[str, Any], handlers: Handlers) -> tuple[Operat
         where = _label(method, path, operation_id if isinstance(operation_id, str) else None)
         if not isinstance(operation_id, str):
             raise OperationsProblem(
-                f"{SPEC_FILE}: {where} has no operationId, so no handler can answer it"
+                f"{SPEC_FILE}: {where} has no operationId, so no handler can answer it", True
             )
         if operation_id in seen:
             raise OperationsProblem(
-                f"{SPEC_FILE}: {where}: operationId {operation_id} is also {seen[operation_id]}"
+                f"{SPEC_FILE}: {where}: operationId {operation_id} is also {seen[operation_id]}",
+                True,
             )
         seen[operation_id] = _label(method, path)
         handler = handlers.get(operation_id)
