@@ -36,6 +36,7 @@ from .records import (
 __all__ = ["Dialect", "Done", "Operation", "Query", "Row", "advance"]
 
 T = TypeVar("T")
+Y = TypeVar("Y")  # what an operation yields: a Query here, a Query or a Lock in database.py
 Row = tuple[Any, ...]
 
 
@@ -53,7 +54,7 @@ class Done(Generic[T]):
     result: T
 
 
-def advance(operation: Operation[T], rows: list[Row] | None) -> Query | Done[T]:
+def advance(operation: Generator[Y, list[Row], T], rows: list[Row] | None) -> Y | Done[T]:
     """The operation's next statement, sent the rows of the last one (None to start); or its end.
 
     A runner is then ``step = advance(op, None)``, then ``while isinstance(step, Query): step =
@@ -70,8 +71,10 @@ def _same(text: str) -> str:
 
 
 class Dialect(NamedTuple):
-    """What the todo operations must do differently in one database."""
+    """What operations must do differently in one database."""
 
+    name: str = "sqlite"
+    escapes_text: bool = False  # stored_text and read_text are not the identity
     stored_text: Callable[[str], str] = _same  # a todo's text as the database can hold it
     read_text: Callable[[str], str] = _same  # and back
     # Serialises index-based deletes of one owner (parameter: the owner) where writers run

@@ -12,10 +12,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import ClassVar, ParamSpec, TypeVar
 
 from . import queries
 from .base import Todo
+from .database import Database
 from .queries import Dialect, Operation
 from .records import (
     ApiKey,
@@ -49,6 +51,11 @@ class SQLStore(ABC):
         self, operation: Callable[P, Operation[T]], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Run an operation in a transaction, committed (durably) before this returns."""
+
+    @cached_property
+    def database(self) -> Database:
+        """The handle a plugin's handlers get (database.py)."""
+        return Database(self)
 
     # todos
 
