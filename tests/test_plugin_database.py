@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from plugin.accounts import add_user
 from plugin.storage import (
     CORE,
     MigrationFailedError,
@@ -200,3 +201,14 @@ async def test_yielding_anything_else_is_a_type_error(store: Store) -> None:
 
     with pytest.raises(TypeError, match="yields Query or Lock"):
         await store.database.transaction(wrong)
+
+
+async def test_removing_a_user_erases_their_rows_in_tables_with_an_owner(store: Store) -> None:
+    db = store.database
+    await add_user(store, "ann", "password123")
+    for owner, title in (("ann", "a"), ("bob", "b"), ("ann", "c")):
+        await db.execute("INSERT INTO notes (owner, title) VALUES (?, ?)", owner, title)
+    await db.execute("INSERT INTO tags (note_id, tag) VALUES (?, ?)", 2, "bob's")
+    assert await store.remove_user("ann")
+    assert await db.fetch("SELECT owner, title FROM notes") == [("bob", "b")]
+    assert await db.fetch("SELECT tag FROM tags") == [("bob's",)]

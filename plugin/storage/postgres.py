@@ -141,6 +141,8 @@ class PostgresStore(SQLStore):
         stored_text=_escaped,
         read_text=_unescaped,
         owner_lock="SELECT pg_advisory_xact_lock(hashtext(?))",
+        owner_tables="""SELECT table_name FROM information_schema.columns
+            WHERE column_name = 'owner' AND table_schema = current_schema()""",
     )
 
     def __init__(self, pool: asyncpg.Pool) -> None:

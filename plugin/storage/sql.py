@@ -90,7 +90,7 @@ class SQLStore(ABC):
         return await self._write(queries.set_password, name, password_hash)
 
     async def remove_user(self, name: str) -> bool:
-        return await self._write(queries.remove_user, name)
+        return await self._write(queries.remove_user, self._dialect, name)
 
     # user_http keys
 
