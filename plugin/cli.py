@@ -8,10 +8,11 @@ import asyncio
 import gc
 import logging
 import os
+import secrets
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +166,10 @@ def run_server(settings: Settings, args: argparse.Namespace) -> int:
         with asyncio.Runner(loop_factory=_loop_factory(settings.event_loop)) as runner:
             runner.run(serve(serving_app(settings), config))
         return 0
-    # Worker processes are spawned and rebuild the settings from the environment.
+    # Worker processes are spawned and rebuild the settings from the environment; they share
+    # one secret, so a confirmation asked by one worker is accepted by another.
+    if not settings.mcp_state_secret:
+        settings = replace(settings, mcp_state_secret=secrets.token_urlsafe(32))
     os.environ.update(settings.to_environ())
     config.workers = settings.workers
     config.worker_class = settings.event_loop  # Hypercorn's names: "uvloop", "asyncio"
