@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from quart.testing import QuartClient
@@ -98,3 +99,23 @@ async def test_one_item_over_the_limit_is_an_error(client: QuartClient) -> None:
     error = json.loads(text_of(result))
     assert result["isError"] is True and error["error"] == "result_too_large"
     assert "even one item at a time" in error["error_description"]
+
+
+async def test_a_tool_that_is_not_read_only_is_never_run_again_for_a_smaller_page(
+    make_settings: Callable[..., Settings], plugin_root: Path
+) -> None:
+    spec = plugin_root / "openapi.yaml"
+    spec.write_text(
+        spec.read_text().replace(
+            "      operationId: getTodos\n",
+            "      operationId: getTodos\n      x-mcp:\n        readOnlyHint: false\n",
+        )
+    )
+    app = create_app(make_settings(root=plugin_root))
+    async with app.test_app():
+        client = app.test_client()
+        await fill(client, 5, 900)
+        result = await call_with_meta(client, "getTodos", {"username": "ann"}, {LIMIT: 2_000})
+        error = json.loads(text_of(result))
+        assert result["isError"] is True and error["error"] == "result_too_large"
+        assert "not read-only" in error["error_description"]

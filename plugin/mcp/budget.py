@@ -4,10 +4,11 @@ and never a result cut in the middle of its JSON.
 The budget is what the request declares in ``_meta["anthropic/maxResultSizeChars"]``, else
 ``PLUGIN_MCP_RESULT_CHARS``. A result is measured by its text content (the API's JSON, which
 the model reads; ``structuredContent`` is the same JSON). One over the budget is asked for
-again with a smaller page when the operation has its own paging (:mod:`.paging`), so it comes
-back whole, with the API's own cursor (``next_offset``) in ``structuredContent`` saying where
-to go on. Without paging, or when one item alone is over the budget, the answer is a tool
-error saying so: a cut result would be invalid JSON, and a silent partial one a wrong answer.
+again with a smaller page when the operation has its own paging (:mod:`.paging`) and is
+read-only (asking again must change nothing), so it comes back whole, with the API's own
+cursor (``next_offset``) in ``structuredContent`` saying where to go on. Otherwise, or when one
+item alone is over the budget, the answer is a tool error saying so: a cut result would be
+invalid JSON, and a silent partial one a wrong answer.
 """
 
 from __future__ import annotations
@@ -37,12 +38,12 @@ def _size(result: dict[str, Any]) -> int:
     return sum(len(block.get("text", "")) for block in result.get("content", ()))
 
 
-def _too_large(tool: Tool, size: int, budget: int, paged: bool) -> dict[str, Any]:
-    why = (
-        "even one item at a time"
-        if paged
-        else "and the operation has no paging (limit and offset) to return it in parts"
-    )
+NO_PAGING = "and the operation has no paging (limit and offset) to return it in parts"
+NOT_READ_ONLY = "and a tool that is not read-only is not run again for a smaller page"
+ONE_ITEM = "even one item at a time"
+
+
+def _too_large(tool: Tool, size: int, budget: int, why: str) -> dict[str, Any]:
     description = (
         f"{tool.name} ran, but its result is {size} characters, over this client's limit of "
         f"{budget} ({MAX_RESULT_META}), {why}. Ask for less, or raise the client's limit."
@@ -64,7 +65,10 @@ async def fit_result(
         return result
     structured = result.get("structuredContent")
     if tool.paging is None or not isinstance(structured, dict):
-        return _too_large(tool, size, budget, paged=False)
+        return _too_large(tool, size, budget, NO_PAGING)
+    # Asked again only if asking changes nothing: a write is never run twice for its answer.
+    if tool.definition["annotations"]["readOnlyHint"] is not True:
+        return _too_large(tool, size, budget, NOT_READ_ONLY)
     limit = max((len(value) for value in structured.values() if isinstance(value, list)), default=1)
     while limit > 1:
         limit = max(1, min(limit - 1, limit * budget // size))
@@ -72,4 +76,4 @@ async def fit_result(
         size = _size(result)
         if result.get("isError") or size <= budget:
             return result
-    return _too_large(tool, size, budget, paged=True)
+    return _too_large(tool, size, budget, ONE_ITEM)
