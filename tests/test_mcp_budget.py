@@ -12,6 +12,7 @@ from quart.testing import QuartClient
 
 from plugin import Settings, create_app
 
+from .mcp_specs import set_x_mcp
 from .test_mcp_endpoint import call, message, post, todos
 
 LIMIT = "anthropic/maxResultSizeChars"
@@ -104,13 +105,7 @@ async def test_one_item_over_the_limit_is_an_error(client: QuartClient) -> None:
 async def test_a_tool_that_is_not_read_only_is_never_run_again_for_a_smaller_page(
     make_settings: Callable[..., Settings], plugin_root: Path
 ) -> None:
-    spec = plugin_root / "openapi.yaml"
-    spec.write_text(
-        spec.read_text().replace(
-            "      operationId: getTodos\n",
-            "      operationId: getTodos\n      x-mcp:\n        readOnlyHint: false\n",
-        )
-    )
+    set_x_mcp(plugin_root, "/todos/{username}", "get", readOnlyHint=False)
     app = create_app(make_settings(root=plugin_root))
     async with app.test_app():
         client = app.test_client()

@@ -12,6 +12,7 @@ from quart.testing import QuartClient
 
 from plugin import Settings, create_app
 
+from .mcp_specs import set_x_mcp
 from .test_mcp_endpoint import META, MODERN, call, message, post, todos
 
 ASKING = {**META, "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}}}
@@ -142,12 +143,7 @@ async def test_the_setting_turns_confirmation_off(make_settings: Callable[..., S
 async def test_x_mcp_opts_a_tool_out(
     make_settings: Callable[..., Settings], plugin_root: Path
 ) -> None:
-    spec = plugin_root / "openapi.yaml"
-    spec.write_text(
-        spec.read_text().replace(
-            "        idempotentHint: false", "        idempotentHint: false\n        confirm: false"
-        )
-    )
+    set_x_mcp(plugin_root, "/todos/{username}", "delete", confirm=False)
     app = create_app(make_settings(root=plugin_root))
     async with app.test_app():
         await run_at_once(app.test_client())
