@@ -3,6 +3,7 @@ x-mcp, contradictions reported; the paging the result budget uses; the confirmat
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from plugin.mcp.confirmation import Confirmation
 from plugin.mcp.hints import derive_hints
 from plugin.mcp.paging import Paging, find_paging
 from plugin.mcp.protocol import RPCError
-from plugin.mcp.tools import build_tools
+from plugin.mcp.tools import Tool, build_tools
 from tests.test_mcp_tools import shipped_spec
 
 # method: (readOnly, destructive, idempotent, asks first)
@@ -228,8 +229,13 @@ class Clock:
 ARGUMENTS = {"username": "ann", "todo_idx": 0}
 
 
+@cache
+def shipped_tool(name: str) -> Tool:
+    return build_tools(shipped_spec()).tools[name]
+
+
 def confirmed(gate: Confirmation, state: Any, action: str = "accept", **changes: Any) -> str:
-    tool = build_tools(shipped_spec()).tools[changes.pop("tool", "deleteTodo")]
+    tool = shipped_tool(changes.pop("tool", "deleteTodo"))
     params = {"requestState": state, "inputResponses": {"confirm": {"action": action}}}
     arguments = changes.pop("arguments", ARGUMENTS)
     return gate.decide(params, tool, arguments, changes.pop("caller", b"ann's key"))
@@ -238,7 +244,7 @@ def confirmed(gate: Confirmation, state: Any, action: str = "accept", **changes:
 def test_the_confirmation_state_runs_only_the_call_it_was_minted_for() -> None:
     clock = Clock()
     gate = Confirmation(b"s" * 32, clock)
-    tool = build_tools(shipped_spec()).tools["deleteTodo"]
+    tool = shipped_tool("deleteTodo")
     asked = gate.ask(tool, ARGUMENTS, b"ann's key")
     assert asked["resultType"] == "input_required"
     assert asked["inputRequests"]["confirm"]["params"]["requestedSchema"]["properties"] == {}
