@@ -45,7 +45,7 @@ class PluginFiles:
         # Answered by the app in this mode, so a stray file on disk cannot shadow it.
         self.generated = (
             {"oauth-authorization-server", "oauth-protected-resource"}
-            if settings.auth == "oauth"
+            if settings.authorization_server
             else set()
         )
         self._raw_files: dict[Path, LiveFile[bytes]] = {}
