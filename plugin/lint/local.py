@@ -1,6 +1,6 @@
 """``python main.py check``: the files under ``PLUGIN_ROOT``, rendered as the server would
 serve them (placeholder filled in, auth block from the settings) and checked, with the MCP
-tools built from them unless ``PLUGIN_MCP=off``."""
+tools built from them and the discovery documents made from them unless ``PLUGIN_MCP=off``."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
+from ..discovery import server_card, server_json
 from ..documents import load_spec, parse_manifest, render_manifest, render_spec, spec_bytes
 from ..live_file import FileProblem
 from ..plugin_files import STATIC
 from .actions import check_actions
+from .discovery import check_discovery
 from .domains import root_domain
 from .findings import CouldNotCheck, Finding, Report, error
 from .manifest import check_manifest
@@ -61,6 +63,8 @@ def _check(settings: Settings, report: Report) -> None:
     root = root_domain(base_url)
     manifest_path, spec_path = settings.root / "manifest.json", settings.root / "openapi.yaml"
     manifest_data, spec_data = _read(manifest_path), _read(spec_path)
+    rendered: dict[str, Any] | None = None
+    rendered_spec: dict[str, Any] | None = None
     try:
         manifest = parse_manifest(manifest_path, manifest_data)
     except FileProblem as problem:
@@ -82,6 +86,11 @@ def _check(settings: Settings, report: Report) -> None:
         report.findings += check_actions(rendered_spec)
         if settings.mcp:  # PLUGIN_MCP=off: no /mcp, so nothing for MCP clients to reject
             report.findings += check_mcp(rendered_spec, report.findings)
+    if settings.mcp and rendered is not None and rendered_spec is not None:
+        report.findings += check_discovery(
+            server_json(rendered, rendered_spec, settings, base_url),
+            server_card(rendered, rendered_spec, settings, base_url),
+        )
 
 
 def check_root(settings: Settings) -> Report:
