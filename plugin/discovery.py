@@ -32,12 +32,14 @@ from .plugin_files import Generated, PluginFiles
 __all__ = [
     "CATALOG_PATH",
     "DOCUMENTS",
+    "MAX_DESCRIPTION",
     "SERVER_CARD_PATH",
     "SERVER_CARD_SCHEMA",
     "SERVER_JSON_PATH",
     "SERVER_JSON_SCHEMA",
     "WELL_KNOWN_CARD_PATH",
     "ai_catalog",
+    "description",
     "render",
     "served",
     "server_card",
@@ -62,6 +64,7 @@ DOCUMENTS: dict[str, tuple[str, bytes]] = {
     CATALOG_PATH: ("ai-catalog", CATALOG_TYPE),
 }
 
+MAX_DESCRIPTION = 100  # characters, in server.json and the card
 NOT_IN_NAME = re.compile(r"[^A-Za-z0-9.-]+")
 NOT_IN_SERVER = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -100,13 +103,25 @@ def _remote(settings: Settings, base_url: str) -> dict[str, Any]:
     return remote
 
 
+def description(manifest: dict[str, Any]) -> Any:
+    """``description_for_human`` may be 120 characters, the registry's description 100: a
+    longer one is cut at a word and marked, so the documents stay valid (``check`` says so)."""
+    text = manifest.get("description_for_human")
+    if not isinstance(text, str) or len(text) <= MAX_DESCRIPTION:
+        return text
+    cut = text[: MAX_DESCRIPTION - 1]
+    if text[len(cut)] != " " and " " in cut:  # the cut is inside a word: drop that word
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,.;:") + "…"
+
+
 def _identity(manifest: dict[str, Any], spec: dict[str, Any], base_url: str) -> dict[str, Any]:
     """What ``server.json`` and the card say alike, in the registry's order."""
     info = spec.get("info")
     document: dict[str, Any] = {
         "name": server_name(manifest, base_url),
         "title": manifest.get("name_for_human"),
-        "description": manifest.get("description_for_human"),
+        "description": description(manifest),
         "version": str(info.get("version", "1.0.0")) if isinstance(info, dict) else "1.0.0",
     }
     logo = manifest.get("logo_url")

@@ -133,11 +133,25 @@ def test_check_reports_what_the_registry_refuses(
     spec = plugin_root / "openapi.yaml"
     spec.write_text(spec.read_text().replace("version: 1.0.0", "version: ^1.0.0"))
     found = {(f.severity, f.path): f for f in check_root(make_settings(root=plugin_root)).findings}
-    assert "description_for_human" in found["error", "server.json: description"].fix
+    assert "description_for_human" in found["warning", "server.json: description"].fix
     assert "openapi.yaml" in found["error", "server.json: version"].fix
     assert not any(path.startswith("server card") for _, path in found)
     without_mcp = check_root(make_settings(mcp=False)).findings
     assert not any(finding.path.startswith("server") for finding in without_mcp)
+
+
+async def test_a_long_description_is_cut_at_a_word(
+    make_settings: Callable[..., Settings], plugin_root: Path
+) -> None:
+    manifest = json.loads((plugin_root / "manifest.json").read_text())
+    manifest["description_for_human"] = "word " * 24  # 120 characters
+    (plugin_root / "manifest.json").write_text(json.dumps(manifest))
+    documents = await served(make_settings, root=plugin_root)
+    server = documents["/.well-known/mcp/server.json"]
+    assert server["description"] == "word " * 19 + "word…"
+    assert len(server["description"]) <= 100
+    assert check_discovery(server, documents["/mcp/server-card"]) == []
+    assert check_matches_manifest("s", server, manifest, f"{BASE}/mcp") == []
 
 
 def test_rules_on_documents_served_by_anyone() -> None:

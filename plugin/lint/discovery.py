@@ -13,7 +13,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..discovery import SERVER_CARD_SCHEMA, SERVER_JSON_SCHEMA
+from ..discovery import SERVER_CARD_SCHEMA, SERVER_JSON_SCHEMA, description
 from ..public_url import LOOPBACK_HOSTS
 from .findings import Finding, error, warning
 
@@ -165,7 +165,7 @@ def check_matches_manifest(
         return []
     expected = {
         "title": manifest.get("name_for_human"),
-        "description": manifest.get("description_for_human"),
+        "description": description(manifest),
     }
     found = [
         error(

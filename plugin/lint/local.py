@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
-from ..discovery import server_card, server_json
+from ..discovery import MAX_DESCRIPTION, server_card, server_json
 from ..documents import load_spec, parse_manifest, render_manifest, render_spec, spec_bytes
 from ..live_file import FileProblem
 from ..plugin_files import STATIC
 from .actions import check_actions
 from .discovery import check_discovery
 from .domains import root_domain
-from .findings import CouldNotCheck, Finding, Report, error
+from .findings import CouldNotCheck, Finding, Report, error, warning
 from .manifest import check_manifest
 from .mcp import check_mcp
 from .openapi import check_spec
@@ -58,6 +58,25 @@ def _logo(settings: Settings, manifest: dict[str, Any], base_url: str) -> list[F
     return check_png(f"static/{served[0]}", path.read_bytes())
 
 
+def _discovery(
+    settings: Settings, manifest: dict[str, Any], spec: dict[str, Any], base_url: str
+) -> list[Finding]:
+    """The discovery documents this server would serve, and what it had to cut to make them."""
+    server = server_json(manifest, spec, settings, base_url)
+    found = check_discovery(server, server_card(manifest, spec, settings, base_url))
+    given = manifest.get("description_for_human")
+    if isinstance(given, str) and len(given) > MAX_DESCRIPTION:
+        found.append(
+            warning(
+                "server.json: description",
+                f"description_for_human is {len(given)} characters; server.json and the "
+                f"Server Card carry it cut to {MAX_DESCRIPTION}: {server['description']!r}",
+                f"shorten description_for_human to {MAX_DESCRIPTION} characters",
+            )
+        )
+    return found
+
+
 def _check(settings: Settings, report: Report) -> None:
     base_url = settings.base_url or f"http://localhost:{settings.port}"
     root = root_domain(base_url)
@@ -87,10 +106,7 @@ def _check(settings: Settings, report: Report) -> None:
         if settings.mcp:  # PLUGIN_MCP=off: no /mcp, so nothing for MCP clients to reject
             report.findings += check_mcp(rendered_spec, report.findings)
     if settings.mcp and rendered is not None and rendered_spec is not None:
-        report.findings += check_discovery(
-            server_json(rendered, rendered_spec, settings, base_url),
-            server_card(rendered, rendered_spec, settings, base_url),
-        )
+        report.findings += _discovery(settings, rendered, rendered_spec, base_url)
 
 
 def check_root(settings: Settings) -> Report:

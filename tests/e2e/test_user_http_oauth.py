@@ -146,15 +146,15 @@ def test_discovery_documents_served_and_checked(user_http: LiveServer) -> None:
     assert server["description"] == manifest["description_for_human"]
     assert card["remotes"][0]["url"] == server["remotes"][0]["url"] == f"{url}/mcp"
     assert not [f for f in check_url(url).findings if "server" in f.path]
-    path = Path(user_http.env["PLUGIN_ROOT"]) / "manifest.json"
-    good = path.read_text()
+    spec = Path(user_http.env["PLUGIN_ROOT"]) / "openapi.yaml"
+    good = spec.read_text()
     try:
-        path.write_text(json.dumps({**json.loads(good), "description_for_human": "d" * 101}))
+        spec.write_text(good.replace("version: 1.0.0", "version: ^1.0.0"))
         report = check_url(url)
     finally:
-        path.write_text(good)
+        spec.write_text(good)
     bad = [(f.severity, f.path) for f in report.findings if "server" in f.path]
-    assert bad == [("error", f"{url}/.well-known/mcp/server.json: description")]
+    assert bad == [("error", f"{url}/.well-known/mcp/server.json: version")]
     assert report.exit_code == 1
 
 
