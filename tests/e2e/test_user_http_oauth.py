@@ -39,26 +39,26 @@ pytestmark = pytest.mark.slow
 GET_MINE = ("getTodos", {"username": "me"})
 
 
-def _server(folder: Path, mode: str) -> Iterator[LiveServer]:
-    """A server in ``mode`` with users ann, bob and cy and its own copy of the plugin files."""
+def _server(folder: Path, mode: str, users: tuple[str, ...]) -> Iterator[LiveServer]:
+    """A server in ``mode`` with ``users`` and its own copy of the plugin files."""
     root = folder / "root"
     root.mkdir()
     for name in ("manifest.json", "openapi.yaml"):
         shutil.copy(PROJECT_ROOT / name, root / name)
     shutil.copytree(PROJECT_ROOT / "static", root / "static")
-    for user in ("ann", "bob", "cy"):
+    for user in users:
         cli_ok(folder / "plugin.sqlite3", "users", "add", user, stdin=PASSWORD + "\n")
     yield from shared_server(folder, {"PLUGIN_AUTH": mode, "PLUGIN_ROOT": str(root)})
 
 
 @pytest.fixture(scope="module")
 def user_http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    yield from _server(tmp_path_factory.mktemp("user_http"), "user_http")
+    yield from _server(tmp_path_factory.mktemp("user_http"), "user_http", ("ann", "bob", "cy"))
 
 
 @pytest.fixture(scope="module")
 def oauth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    yield from _server(tmp_path_factory.mktemp("oauth"), "oauth")
+    yield from _server(tmp_path_factory.mktemp("oauth"), "oauth", ("ann",))
 
 
 def test_connected_through_oauth_each_user_sees_only_their_todos(user_http: LiveServer) -> None:
