@@ -9,7 +9,7 @@ from typing import Any
 
 from quart import Quart
 
-from . import health, todos
+from . import discovery, health, todos
 from .access_log import AccessLog
 from .allowlist import with_allowlist
 from .auth import Clock, build_authenticator, install_authentication
@@ -86,7 +86,10 @@ def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Qu
     install_proxy(app, settings, answered_here)
     asgi: Any = app.asgi_app
     asgi = with_host_check(asgi, settings)
-    asgi = mount_mcp(PluginFilesMiddleware(asgi, files), asgi, files, settings, authenticator)
+    documents = discovery.served(files) if settings.mcp else {}
+    asgi = mount_mcp(
+        PluginFilesMiddleware(asgi, files, documents), asgi, files, settings, authenticator
+    )
     asgi = with_https_redirect(with_allowlist(asgi, settings), settings)
     access = AccessLog(state.recent_calls if settings.console else None, settings.access_log)
     cors = CORSPolicy(settings.cors_origins, OAUTH_PAGE_PREFIXES)

@@ -90,6 +90,7 @@ class Settings:
     body_timeout: float = 60.0
     # user auth (user_http keys, oauth)
     api_key_header: str = ""
+    user_http_oauth: bool = True  # user_http: the authorization server too (see docs/auth.md)
     oauth_scopes: tuple[str, ...] = ()
     oauth_authorization_content_type: str = "application/json"
     oauth_code_ttl: int = 60
@@ -245,6 +246,12 @@ class Settings:
         if url.password is not None:
             return str(url.with_password("***"))
         return str(url.with_user("***")) if url.user is not None else self.upstream
+
+    @property
+    def authorization_server(self) -> bool:
+        """Whether the OAuth authorization server runs: in ``oauth`` mode, and in ``user_http``
+        mode (for clients that cannot send keys) unless ``PLUGIN_USER_HTTP_OAUTH=off``."""
+        return self.auth == "oauth" or (self.auth == "user_http" and self.user_http_oauth)
 
     @property
     def base_url(self) -> str:

@@ -2,8 +2,9 @@
 
 Each POST is handled on its own (no session state), in this order: the browser ``Origin`` and
 the ``Host`` (DNS rebinding: 403), the caller's credentials through the app's own
-authenticator (the same 401 as the API; in ``oauth`` mode the token must also have been minted
-for this endpoint, and the 401 points to the protected resource metadata), the body (size cap,
+authenticator (the same 401 as the API; where the OAuth server runs, an access token must also
+have been minted for this endpoint, and the 401 points to the protected resource metadata), the
+body (size cap,
 JSON-RPC shape), the protocol era and its header rules, then the method. Answers are single
 JSON objects; GET and DELETE (the optional SSE stream and session end) are 405.
 """
@@ -190,11 +191,12 @@ class MCPEndpoint:
         await self._handle(scope, send, headers, body)
 
     async def _authenticate(self, scope: Scope, headers: Headers) -> None:
-        """The API's own check; in ``oauth`` mode, an MCP resource server's (RFC 9728 section
-        5.1, RFC 8707): the token must be for ``<base>/mcp``, a token without an audience (the
-        plugin flow's, for the API) or for another resource is refused, and every 401 names
-        the metadata that tells a client where to get the right token."""
-        if self._settings.auth != "oauth":
+        """The API's own check; where the OAuth server runs (``oauth``, and ``user_http`` beside
+        its keys), an MCP resource server's (RFC 9728 section 5.1, RFC 8707): an access token
+        must be for ``<base>/mcp``, a token without an audience (the plugin flow's, for the API)
+        or for another resource is refused, and every 401 names the metadata that tells a
+        client where to get the right token."""
+        if not self._settings.authorization_server:
             await self._authenticator.authenticate(headers)
             return
         base_url = public_base_url(self._settings, scope)
@@ -205,7 +207,7 @@ class MCPEndpoint:
             if "error=" not in error.headers.get("WWW-Authenticate", ""):  # no token at all
                 raise Unauthorized(error.description, {"WWW-Authenticate": challenge}) from None
             identity = None
-        if identity is None or identity.audience != f"{base_url}{MCP_PATH}":
+        if identity is None or (identity.token and identity.audience != f"{base_url}{MCP_PATH}"):
             description = (
                 "The access token is invalid, expired, revoked or not issued for this MCP "
                 "server (its resource)."
