@@ -1,6 +1,6 @@
 """``python main.py check``: the files under ``PLUGIN_ROOT``, rendered as the server would
 serve them (placeholder filled in, auth block from the settings) and checked, with the MCP
-tools built from them unless ``PLUGIN_MCP=off``."""
+tools built from them (and the widget files they name) unless ``PLUGIN_MCP=off``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from .manifest import check_manifest
 from .mcp import check_mcp
 from .openapi import check_spec
 from .served import check_png, check_size
+from .widgets import check_widgets
 
 __all__ = ["check_root"]
 
@@ -82,6 +83,7 @@ def _check(settings: Settings, report: Report) -> None:
         report.findings += check_actions(rendered_spec)
         if settings.mcp:  # PLUGIN_MCP=off: no /mcp, so nothing for MCP clients to reject
             report.findings += check_mcp(rendered_spec, report.findings)
+            report.findings += check_widgets(rendered_spec, settings.root)
 
 
 def check_root(settings: Settings) -> Report:

@@ -43,6 +43,7 @@ from .protocol import (
     result_body,
     unsupported,
 )
+from .resources import RESOURCE_CAPABILITIES, RESOURCE_METHODS, Resources
 from .tools import ToolSet
 
 __all__ = ["MCP_PATH", "RESOURCE_METADATA_PATH", "MCPEndpoint"]
@@ -52,6 +53,7 @@ MCP_PATH = "/mcp"
 RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource" + MCP_PATH
 JSON = b"application/json"
 NO_STORE = (b"cache-control", b"no-store")
+LISTS = frozenset({"tools/list", "resources/list", "resources/templates/list"})  # one page each
 
 
 class _TooLarge(Exception):
@@ -132,6 +134,7 @@ class MCPEndpoint:
         self._settings = settings
         self._authenticator = authenticator
         self._catalog = ToolCatalog(files)
+        self._resources = Resources(settings.root)
         self._forwarded = forwarded_headers(settings.api_key_header)
         origins = set(settings.cors_origins)
         if settings.base_url:
@@ -252,7 +255,11 @@ class MCPEndpoint:
         self, scope: Scope, headers: Headers, message: Message, modern: bool
     ) -> dict[str, Any]:
         method = message.method
-        capabilities = {"tools": {"listChanged": False}}
+        capabilities = {"tools": {"listChanged": False}, **RESOURCE_CAPABILITIES}
+        if method in LISTS and message.params.get("cursor") is not None:
+            raise RPCError(
+                INVALID_PARAMS, "Invalid params: unknown cursor (the list has one page)."
+            )
         if modern:
             if method == "server/discover":
                 info, instructions = self._server_info()
@@ -262,9 +269,11 @@ class MCPEndpoint:
                     "instructions": instructions,
                 }
             elif method == "tools/list":
-                result = self._list_tools(message)
+                result = self._list_tools()
             elif method == "tools/call":
                 result = await self._call_tool(scope, message, headers)
+            elif method in RESOURCE_METHODS:
+                result = self._resources.answer(method, message.params, self._tools())
             else:
                 raise RPCError(METHOD_NOT_FOUND, f"Method not found: {_clipped(method)}")
             result["resultType"] = "complete"
@@ -285,9 +294,11 @@ class MCPEndpoint:
         if method == "ping":
             return {}
         if method == "tools/list":
-            return self._list_tools(message)
+            return self._list_tools()
         if method == "tools/call":
             return await self._call_tool(scope, message)
+        if method in RESOURCE_METHODS:
+            return self._resources.answer(method, message.params, self._tools())
         raise RPCError(METHOD_NOT_FOUND, f"Method not found: {_clipped(method)}")
 
     def _tools(self) -> ToolSet:
@@ -296,11 +307,7 @@ class MCPEndpoint:
         except FileProblem as problem:
             raise RPCError(INTERNAL_ERROR, f"The tools cannot be built: {problem.reason}") from None
 
-    def _list_tools(self, message: Message) -> dict[str, Any]:
-        if message.params.get("cursor") is not None:
-            raise RPCError(
-                INVALID_PARAMS, "Invalid params: unknown cursor (the list has one page)."
-            )
+    def _list_tools(self) -> dict[str, Any]:
         return {"tools": self._tools().listing}
 
     async def _call_tool(

@@ -5,9 +5,10 @@ Each operation's path, query and JSON body parameters are flattened into one inp
 body property whose name is taken by a parameter gets the stable suffix ``_body``); the
 description comes from ``summary``/``description``; annotations come from the HTTP method and
 ``x-openai-isConsequential``. The ``x-mcp`` extension on an operation renames the tool
-(``name``), rewrites its description for MCP (``description``) or leaves it out
-(``exclude: true``). Building never fails on a valid spec: what an MCP client would reject is
-fixed up and reported in ``problems`` (``python main.py check`` shows them).
+(``name``), rewrites its description for MCP (``description``), links it to a UI widget
+(``widget``, see ``widgets.py``) or leaves it out (``exclude: true``). Building never fails
+on a valid spec: what an MCP client would reject is fixed up and reported in ``problems``
+(``python main.py check`` shows them).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import jsonschema_rs
 
 from ..documents import PLACEHOLDER
 from .schemas import json_schema, resolve
+from .widgets import Widget, link_widget
 
 __all__ = ["Argument", "Tool", "ToolProblem", "ToolSet", "build_tools"]
 
@@ -97,6 +99,7 @@ class ToolSet:
     tools: dict[str, Tool]
     issues: tuple[ToolProblem, ...]
     base_path: str
+    widgets: dict[str, Widget] = field(default_factory=dict)  # by ui:// URI
 
     @property
     def problems(self) -> tuple[str, ...]:
@@ -378,6 +381,7 @@ def build_tools(spec: dict[str, Any]) -> ToolSet:
     """Every tool the spec defines, with the problems found on the way."""
     builder = _Builder(spec)
     tools: dict[str, Tool] = {}
+    widgets: dict[str, Widget] = {}
     for path, method, operation, shared in _operations(spec):
         where = (method, path)
         extension = operation.get("x-mcp") or {}
@@ -385,7 +389,7 @@ def build_tools(spec: dict[str, Any]) -> ToolSet:
             builder.problem(
                 where,
                 "x-mcp",
-                "x-mcp must be a mapping (name, description, exclude); ignored",
+                "x-mcp must be a mapping (name, description, widget, exclude); ignored",
                 "write x-mcp: {name: ..., description: ...} or x-mcp: {exclude: true}",
             )
             extension = {}
@@ -411,6 +415,10 @@ def build_tools(spec: dict[str, Any]) -> ToolSet:
         output_schema = builder.output(where, operation)
         if output_schema is not None:
             definition["outputSchema"] = output_schema
+        if "widget" in extension:
+            widget = link_widget(extension["widget"], where, name, widgets, builder.problem)
+            if widget is not None:
+                definition["_meta"] = widget.tool_meta
         try:
             validator = jsonschema_rs.validator_for(input_schema)
         except ValueError as error:
@@ -437,4 +445,4 @@ def build_tools(spec: dict[str, Any]) -> ToolSet:
             ),
             validator=validator,
         )
-    return ToolSet(tools, tuple(builder.problems), _base_path(spec))
+    return ToolSet(tools, tuple(builder.problems), _base_path(spec), widgets)
