@@ -65,6 +65,7 @@ class Widget:
 
     @property
     def uri(self) -> str:
+        """The resource's URI: ``ui://widget/`` and the file's path in the plugin folder."""
         return URI_PREFIX + self.path
 
     @property
