@@ -1,6 +1,7 @@
 """``python main.py check``: the files under ``PLUGIN_ROOT``, rendered as the server would
 serve them (placeholder filled in, auth block from the settings) and checked, with the MCP
-tools built from them and the discovery documents made from them unless ``PLUGIN_MCP=off``."""
+tools built from them (and the widget files they name) and the discovery documents made
+from them unless ``PLUGIN_MCP=off``."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from .manifest import check_manifest
 from .mcp import check_mcp
 from .openapi import check_spec
 from .served import check_png, check_size
+from .widgets import check_widgets
 
 __all__ = ["check_root"]
 
@@ -105,6 +107,7 @@ def _check(settings: Settings, report: Report) -> None:
         report.findings += check_actions(rendered_spec)
         if settings.mcp:  # PLUGIN_MCP=off: no /mcp, so nothing for MCP clients to reject
             report.findings += check_mcp(rendered_spec, report.findings)
+            report.findings += check_widgets(rendered_spec, settings.root)
     if settings.mcp and rendered is not None and rendered_spec is not None:
         report.findings += _discovery(settings, rendered, rendered_spec, base_url)
 

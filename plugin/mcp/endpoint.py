@@ -50,6 +50,7 @@ from .protocol import (
     tool_error,
     unsupported,
 )
+from .resources import RESOURCE_CAPABILITIES, RESOURCE_METHODS, Resources
 from .tools import Tool, ToolSet
 
 __all__ = ["MCP_PATH", "RESOURCE_METADATA_PATH", "MCPEndpoint"]
@@ -59,6 +60,7 @@ MCP_PATH = "/mcp"
 RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource" + MCP_PATH
 JSON = b"application/json"
 NO_STORE = (b"cache-control", b"no-store")
+LISTS = frozenset({"tools/list", "resources/list", "resources/templates/list"})  # one page each
 
 
 class _TooLarge(Exception):
@@ -139,6 +141,7 @@ class MCPEndpoint:
         self._settings = settings
         self._authenticator = authenticator
         self._catalog = ToolCatalog(files)
+        self._resources = Resources(settings.root)
         self._forwarded = forwarded_headers(settings.api_key_header)
         secret = settings.mcp_state_secret.encode() or os.urandom(32)
         self._confirmation = Confirmation(secret)
@@ -262,7 +265,11 @@ class MCPEndpoint:
         self, scope: Scope, headers: Headers, message: Message, modern: bool
     ) -> dict[str, Any]:
         method = message.method
-        capabilities = {"tools": {"listChanged": False}}
+        capabilities = {"tools": {"listChanged": False}, **RESOURCE_CAPABILITIES}
+        if method in LISTS and message.params.get("cursor") is not None:
+            raise RPCError(
+                INVALID_PARAMS, "Invalid params: unknown cursor (the list has one page)."
+            )
         if modern:
             if method == "server/discover":
                 info, instructions = self._server_info()
@@ -272,9 +279,11 @@ class MCPEndpoint:
                     "instructions": instructions,
                 }
             elif method == "tools/list":
-                result = self._list_tools(message)
+                result = self._list_tools()
             elif method == "tools/call":
                 result = await self._call_tool(scope, message, headers)
+            elif method in RESOURCE_METHODS:
+                result = self._resources.answer(method, message.params, self._tools())
             else:
                 raise RPCError(METHOD_NOT_FOUND, f"Method not found: {_clipped(method)}")
             result.setdefault("resultType", "complete")
@@ -295,9 +304,11 @@ class MCPEndpoint:
         if method == "ping":
             return {}
         if method == "tools/list":
-            return self._list_tools(message)
+            return self._list_tools()
         if method == "tools/call":
             return await self._call_tool(scope, message)
+        if method in RESOURCE_METHODS:
+            return self._resources.answer(method, message.params, self._tools())
         raise RPCError(METHOD_NOT_FOUND, f"Method not found: {_clipped(method)}")
 
     def _tools(self) -> ToolSet:
@@ -306,11 +317,7 @@ class MCPEndpoint:
         except FileProblem as problem:
             raise RPCError(INTERNAL_ERROR, f"The tools cannot be built: {problem.reason}") from None
 
-    def _list_tools(self, message: Message) -> dict[str, Any]:
-        if message.params.get("cursor") is not None:
-            raise RPCError(
-                INVALID_PARAMS, "Invalid params: unknown cursor (the list has one page)."
-            )
+    def _list_tools(self) -> dict[str, Any]:
         return {"tools": self._tools().listing}
 
     async def _call_tool(

@@ -51,6 +51,9 @@ META_VERSION = "io.modelcontextprotocol/protocolVersion"
 META_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities"
 META_SERVER_INFO = "io.modelcontextprotocol/serverInfo"
 
+# The body field a served method mirrors in the Mcp-Name header (SEP-2243).
+NAMED_BY = {"tools/call": "name", "resources/read": "uri"}
+
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
@@ -207,10 +210,11 @@ def check_modern_headers(
     method = header_value(method)
     if method != message.method:
         raise _mismatch("Mcp-Method", method, message.method)
-    if message.method == "tools/call" and "name" in message.params:
+    named = NAMED_BY.get(message.method)
+    if named is not None and named in message.params:
         name = header_value(name)
-        if name != message.params["name"]:
-            raise _mismatch("Mcp-Name", name, message.params["name"])
+        if name != message.params[named]:
+            raise _mismatch("Mcp-Name", name, message.params[named])
 
 
 def _matches(header: str, value: Any) -> bool:

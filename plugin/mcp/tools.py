@@ -6,9 +6,10 @@ body property whose name is taken by a parameter gets the stable suffix ``_body`
 description comes from ``summary``/``description``; the annotations from the HTTP method and
 ``x-openai-isConsequential`` (see ``hints``). The ``x-mcp`` extension on an operation renames the
 tool (``name``), rewrites its description for MCP (``description``), overrides a hint or the
-``title``, opts out of confirmation (``confirm: false``), names its paging (``paging``) or leaves
-it out (``exclude: true``). Building never fails on a valid spec: what an MCP client would reject is
-fixed up and reported in ``problems`` (``python main.py check`` shows them).
+``title``, opts out of confirmation (``confirm: false``), names its paging (``paging``), links
+it to a UI widget (``widget``, see ``widgets.py``) or leaves it out (``exclude: true``).
+Building never fails on a valid spec: what an MCP client would reject is fixed up and reported
+in ``problems`` (``python main.py check`` shows them).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ..documents import PLACEHOLDER
 from .hints import derive_hints
 from .paging import Paging, find_paging
 from .schemas import json_schema, resolve
+from .widgets import Widget, link_widget
 
 __all__ = ["Argument", "Tool", "ToolProblem", "ToolSet", "build_tools"]
 
@@ -102,6 +104,7 @@ class ToolSet:
     tools: dict[str, Tool]
     issues: tuple[ToolProblem, ...]
     base_path: str
+    widgets: dict[str, Widget] = field(default_factory=dict)  # by ui:// URI
 
     @property
     def problems(self) -> tuple[str, ...]:
@@ -369,6 +372,7 @@ def build_tools(spec: dict[str, Any]) -> ToolSet:
     """Every tool the spec defines, with the problems found on the way."""
     builder = _Builder(spec)
     tools: dict[str, Tool] = {}
+    widgets: dict[str, Widget] = {}
     for path, method, operation, shared in _operations(spec):
         where = (method, path)
         extension = operation.get("x-mcp") or {}
@@ -376,7 +380,8 @@ def build_tools(spec: dict[str, Any]) -> ToolSet:
             builder.problem(
                 where,
                 "x-mcp",
-                "x-mcp must be a mapping (name, description, title, hints, exclude); ignored",
+                "x-mcp must be a mapping (name, description, title, hints, widget, exclude); "
+                "ignored",
                 "write x-mcp: {name: ..., description: ...} or x-mcp: {exclude: true}",
             )
             extension = {}
@@ -417,6 +422,10 @@ def build_tools(spec: dict[str, Any]) -> ToolSet:
                 f"{unusable}; results over a client's size limit are refused, not paged",
                 "name the operation's limit and offset parameters and its next-page field",
             )
+        if "widget" in extension:
+            widget = link_widget(extension["widget"], where, name, widgets, builder.problem)
+            if widget is not None:
+                definition["_meta"] = widget.tool_meta
         try:
             validator = jsonschema_rs.validator_for(input_schema)
         except ValueError as error:
@@ -445,4 +454,4 @@ def build_tools(spec: dict[str, Any]) -> ToolSet:
             confirm=hints.confirm,
             paging=paging,
         )
-    return ToolSet(tools, tuple(builder.problems), _base_path(spec))
+    return ToolSet(tools, tuple(builder.problems), _base_path(spec), widgets)
