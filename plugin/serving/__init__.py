@@ -1,0 +1,95 @@
+"""The ASGI server the app runs on (``PLUGIN_SERVER``), chosen here and nowhere else.
+
+Each server has a module of its own with one job, turning ``Settings`` into that server's
+start-up: ``hypercorn`` (the default) and ``uvicorn`` (with httptools, about twice the requests a
+second on one core; docs/production.md says when to pick which). What they must do alike lives
+here: the app each process serves, its event loop, the timeouts, and a worker's start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import os
+from collections.abc import Callable
+from importlib import import_module
+
+from quart import Quart
+
+from ..app import create_app
+from ..config import Settings, load_settings
+from ..log_output import configure_logging as configure_log_output
+
+__all__ = [
+    "GRACEFUL_SECONDS",
+    "KEEP_ALIVE_SECONDS",
+    "configure_logging",
+    "export_settings",
+    "loop_factory",
+    "serve",
+    "serving_app",
+    "worker_app",
+    "worker_settings",
+]
+
+GRACEFUL_SECONDS = 10  # how long SIGTERM waits for requests in flight before cancelling them
+KEEP_ALIVE_SECONDS = 5  # an idle keep-alive connection is closed after this
+
+
+def serve(settings: Settings) -> int:
+    """Serve the app on ``settings.server`` until SIGTERM or SIGINT; the exit status."""
+    server = import_module(f"{__name__}.{settings.server}")
+    status: int = server.serve(settings)
+    return status
+
+
+def configure_logging(level: str) -> None:
+    """The CLI's logging, in the CLI's process and in each worker process."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is ours
+    configure_log_output(level)
+
+
+def serving_app(settings: Settings | None = None) -> Quart:
+    """The app a serving process runs (each worker's too), with its start-up objects frozen.
+
+    Modules, routes and settings live as long as the process, yet the cyclic garbage collector
+    walked them again on every full collection: about a tenth of each request's CPU time
+    (bench/run.py). ``gc.freeze`` moves them out of its sight; nothing is leaked, as they are
+    never garbage."""
+    app = create_app(settings)
+    gc.freeze()
+    return app
+
+
+def export_settings(settings: Settings) -> None:
+    """Put every setting in this process's environment, for the worker processes it spawns."""
+    os.environ.update(settings.to_environ())
+
+
+def worker_settings() -> Settings:
+    """A worker process's settings, from the ``PLUGIN_*`` its parent set, with the CLI's logging.
+
+    Worker processes are spawned: nothing of the parent's logging set-up reaches them."""
+    settings = load_settings(os.environ)
+    configure_logging(settings.log_level)
+    return settings
+
+
+def worker_app() -> Quart:
+    """The app of one Hypercorn worker process (``plugin.serving:worker_app()``)."""
+    return serving_app(worker_settings())
+
+
+def loop_factory(event_loop: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop, or None for asyncio's own.
+
+    uvloop (libuv, in C) does the same work as asyncio's selector loop for less CPU. The loop is
+    a small share of a request here: loaded side by side on one core, a bare answer on
+    Hypercorn served 4-10% more requests a second on uvloop, our cached manifest 1.6% more
+    (docs/performance.md)."""
+    if event_loop != "uvloop":
+        return None
+    import uvloop  # only where it is chosen: it does not build on Windows
+
+    return uvloop.new_event_loop

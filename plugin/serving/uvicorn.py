@@ -1,0 +1,157 @@
+"""Serving on uvicorn with httptools (``PLUGIN_SERVER=uvicorn``): HTTP/1.1 only, about twice
+Hypercorn's requests a second on one core (docs/production.md).
+
+Everything goes through uvicorn's public ``Config`` and ``Server``, in our own event loop
+(``PLUGIN_EVENT_LOOP``):
+
+- the HTTPS (or HTTP) port and ``PLUGIN_REDIRECT_HTTP_PORT`` are two servers in one loop
+  sharing one app, whose lifespan (the database, the write batch) the first one runs;
+- SIGTERM and SIGINT are handled here: uvicorn's own handling raises the signal again once it
+  has drained, so the process would end killed by it, before the log's last lines are written;
+- ``--workers`` is a small supervisor of spawned processes on sockets bound once, as Hypercorn's
+  is: a signal to it reaches each worker as SIGTERM, and a worker that dies stops the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import signal
+import socket
+import ssl
+from collections.abc import Callable, Iterator, Sequence
+from multiprocessing.connection import wait
+from typing import Any
+
+import uvicorn
+from quart import Quart
+
+from ..config import Settings
+from . import (
+    GRACEFUL_SECONDS,
+    KEEP_ALIVE_SECONDS,
+    export_settings,
+    loop_factory,
+    serving_app,
+    worker_settings,
+)
+
+__all__ = ["serve"]
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, leaving the signals to :func:`_serve`."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _tls_12_plus(config: uvicorn.Config, default: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
+    """uvicorn's context, refusing anything older than TLS 1.2 (as Hypercorn's does)."""
+    context = default()
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+def _configs(app: Quart, settings: Settings) -> list[uvicorn.Config]:
+    """The main port's configuration, then the redirect port's if it is on."""
+    common: dict[str, Any] = {
+        "http": "httptools",
+        "interface": "asgi3",
+        "log_config": None,  # the CLI's logging
+        "access_log": False,  # our own access line is cheaper; see plugin.access_log
+        "proxy_headers": False,  # who the client is: the app decides (PLUGIN_TRUSTED_PROXIES)
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        "timeout_graceful_shutdown": GRACEFUL_SECONDS,
+    }
+    tls: dict[str, Any] = {}
+    if settings.certfile:
+        tls = {
+            "ssl_certfile": settings.certfile,
+            "ssl_keyfile": settings.keyfile,
+            "ssl_context_factory": _tls_12_plus,
+        }
+    configs = [uvicorn.Config(app, lifespan="on", **common, **tls)]
+    if settings.redirect_http_port:  # the same app, already started by the first
+        configs.append(uvicorn.Config(app, lifespan="off", **common))
+    return configs
+
+
+async def _serve(
+    app: Quart, settings: Settings, sockets: Sequence[socket.socket], signals: Sequence[int]
+) -> None:
+    """Serve ``app`` on ``sockets`` (see :func:`_bind_all`) until one of ``signals``: the
+    connections drain (up to ``GRACEFUL_SECONDS``), then the app's lifespan ends."""
+    servers = [_Server(config) for config in _configs(app, settings)]
+
+    def stop(sig: int) -> None:
+        for server in servers:
+            server.handle_exit(sig, None)  # a second SIGINT stops without waiting
+
+    loop = asyncio.get_running_loop()
+    for sig in signals:
+        loop.add_signal_handler(sig, stop, sig)
+    await asyncio.gather(
+        *(server.serve(sockets=[sock]) for server, sock in zip(servers, sockets, strict=True))
+    )
+
+
+def _run(settings: Settings, sockets: Sequence[socket.socket], signals: Sequence[int]) -> None:
+    with asyncio.Runner(loop_factory=loop_factory(settings.event_loop)) as runner:
+        runner.run(_serve(serving_app(settings), settings, sockets, signals))
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def _bind_all(settings: Settings) -> list[socket.socket]:
+    """The main port's socket, then the redirect port's if it is on."""
+    ports = [settings.port] + ([settings.redirect_http_port] if settings.redirect_http_port else [])
+    return [_bind(settings.host, port) for port in ports]
+
+
+def _worker(sockets: list[socket.socket]) -> None:
+    """One worker process: its settings from the environment, served until SIGTERM."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches it from the parent, as SIGTERM
+    _run(worker_settings(), sockets, (signal.SIGTERM,))
+
+
+def _run_workers(settings: Settings, sockets: list[socket.socket]) -> int:
+    """``settings.workers`` spawned processes on ``sockets``; 0 once a signal stopped them all."""
+    export_settings(settings)
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_worker, args=(sockets,)) for _ in range(settings.workers)]
+
+    def stop(*_: object) -> None:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()  # SIGTERM: the worker drains, then ends
+
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, stop)
+    for worker in workers:
+        worker.start()
+    wait([worker.sentinel for worker in workers])  # all of them on a signal, else one died
+    stop()
+    for worker in workers:
+        worker.join()
+    failed = [worker.exitcode for worker in workers if worker.exitcode]
+    return failed[0] if failed else 0
+
+
+def serve(settings: Settings) -> int:
+    """Serve in this process, or in ``settings.workers`` processes; the exit status."""
+    sockets = _bind_all(settings)
+    if settings.workers == 1:
+        _run(settings, sockets, STOP_SIGNALS)
+        return 0
+    return _run_workers(settings, sockets)
