@@ -26,6 +26,7 @@ from typing import Any
 
 import uvicorn
 from quart import Quart
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from ..config import Settings
 from . import (
@@ -40,6 +41,45 @@ from . import (
 __all__ = ["serve"]
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+MAX_HEAD_BYTES = 64 * 1024  # a request line and headers; Hypercorn answers 431 about there too
+HEAD_END = b"\r\n\r\n"
+TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    b"content-length: 0\r\nconnection: close\r\n\r\n"
+)
+
+
+class _BoundedHeadProtocol(HttpToolsProtocol):
+    """httptools' protocol with a bound on each request's head (431 past ``MAX_HEAD_BYTES``).
+
+    httptools has none, and it grows a header's value by appending to it: one request with a
+    30 MB header held the event loop for 7 s here. The head is counted as it arrives, up to
+    its blank line, so a body read with it is never counted; a head that starts inside a read
+    is counted from the next one (bounded all the same)."""
+
+    _in_head = True
+    _head_bytes = 0
+    _tail = b""  # the last bytes of the previous read, where the blank line may start
+
+    def data_received(self, data: bytes) -> None:
+        if self._in_head:
+            end = (self._tail + data).find(HEAD_END)
+            self._head_bytes += len(data) if end < 0 else end + len(HEAD_END) - len(self._tail)
+            self._tail = data[-len(HEAD_END) + 1 :]
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._in_head = False
+                self.transport.write(TOO_LARGE)
+                self.transport.close()
+                return
+        super().data_received(data)
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._in_head, self._head_bytes, self._tail = True, 0, b""
 
 
 class _Server(uvicorn.Server):
@@ -60,7 +100,7 @@ def _tls_12_plus(config: uvicorn.Config, default: Callable[[], ssl.SSLContext]) 
 def _configs(app: Quart, settings: Settings) -> list[uvicorn.Config]:
     """The main port's configuration, then the redirect port's if it is on."""
     common: dict[str, Any] = {
-        "http": "httptools",
+        "http": _BoundedHeadProtocol,
         "interface": "asgi3",
         "log_config": None,  # the CLI's logging
         "access_log": False,  # our own access line is cheaper; see plugin.access_log
@@ -100,7 +140,14 @@ async def _serve(
     )
 
 
+def _exit_before_serving(sig: int, frame: object) -> None:
+    raise SystemExit(0)  # nothing is open yet: no request, no database
+
+
 def _run(settings: Settings, sockets: Sequence[socket.socket], signals: Sequence[int]) -> None:
+    """Build the app and serve it; a signal that comes while it is built ends the process."""
+    for sig in signals:  # until _serve hands them to the event loop
+        signal.signal(sig, _exit_before_serving)
     with asyncio.Runner(loop_factory=loop_factory(settings.event_loop)) as runner:
         runner.run(_serve(serving_app(settings), settings, sockets, signals))
 
@@ -130,21 +177,29 @@ def _run_workers(settings: Settings, sockets: list[socket.socket]) -> int:
     export_settings(settings)
     context = multiprocessing.get_context("spawn")
     workers = [context.Process(target=_worker, args=(sockets,)) for _ in range(settings.workers)]
+    signalled = False
 
     def stop(*_: object) -> None:
         for worker in workers:
             if worker.is_alive():
                 worker.terminate()  # SIGTERM: the worker drains, then ends
 
+    def stop_on_signal(*_: object) -> None:
+        nonlocal signalled
+        signalled = True
+        stop()
+
     for sig in STOP_SIGNALS:
-        signal.signal(sig, stop)
+        signal.signal(sig, stop_on_signal)
     for worker in workers:
         worker.start()
     wait([worker.sentinel for worker in workers])  # all of them on a signal, else one died
     stop()
     for worker in workers:
         worker.join()
-    failed = [worker.exitcode for worker in workers if worker.exitcode]
+    # A worker still importing the app when SIGTERM came ends by it, having served nothing.
+    stopped_early = -signal.SIGTERM if signalled else 0
+    failed = [w.exitcode for w in workers if w.exitcode and w.exitcode != stopped_early]
     return failed[0] if failed else 0
 
 
