@@ -72,6 +72,10 @@ def run_server(settings: Settings, args: argparse.Namespace) -> int:
     status = db_cli.prepare_database(settings)
     if status:
         return status
+    problem = serving.unbindable(settings)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     scheme = "https" if settings.certfile else "http"
     logger.info(
         "serving on %s://%s:%d (server %s, auth %s, event loop %s)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import hypercorn.config
 import pytest
 
 from plugin.cli import main
-from plugin.config import PROJECT_ROOT, load_settings
+from plugin.config import PROJECT_ROOT, SERVERS, load_settings
 from plugin.serving.hypercorn import hypercorn_config
 
 
@@ -43,6 +44,17 @@ def test_bad_flag(capsys: pytest.CaptureFixture[str]) -> None:
 def test_unknown_server_flag(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--server", "gunicorn", "--port", "1"]) == 2
     assert_one_line(capsys.readouterr().err, "PLUGIN_SERVER must be hypercorn or uvicorn")
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_a_port_in_use(tmp_path: Path, capsys: pytest.CaptureFixture[str], server: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        database = str(tmp_path / "plugin.sqlite3")
+        assert main(["--server", server, "--port", port, "--database", database]) == 2
+    assert_one_line(capsys.readouterr().err, f"PLUGIN_PORT {port} cannot be bound on 127.0.0.1")
 
 
 def test_bad_environment_in_the_real_cli(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ from ..config import Settings
 from . import (
     GRACEFUL_SECONDS,
     KEEP_ALIVE_SECONDS,
+    bind,
     export_settings,
     loop_factory,
     serving_app,
@@ -152,18 +153,13 @@ def _run(settings: Settings, sockets: Sequence[socket.socket], signals: Sequence
         runner.run(_serve(serving_app(settings), settings, sockets, signals))
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.set_inheritable(True)
-    return sock
-
-
 def _bind_all(settings: Settings) -> list[socket.socket]:
-    """The main port's socket, then the redirect port's if it is on."""
+    """The main port's socket, then the redirect port's if it is on; workers inherit them."""
     ports = [settings.port] + ([settings.redirect_http_port] if settings.redirect_http_port else [])
-    return [_bind(settings.host, port) for port in ports]
+    sockets = [bind(settings.host, port) for port in ports]
+    for sock in sockets:
+        sock.set_inheritable(True)
+    return sockets
 
 
 def _worker(sockets: list[socket.socket]) -> None:
