@@ -1,5 +1,5 @@
 """The command line: ``python main.py [serve]``; the only place that reads the environment
-and configures logging."""
+and configures logging (in worker processes, ``plugin.serving`` does both on its behalf)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
 Each server has a module of its own with one job, turning ``Settings`` into that server's
 start-up: ``hypercorn`` (the default) and ``uvicorn`` (with httptools, about twice the requests a
 second on one core; docs/production.md says when to pick which). What they must do alike lives
-here: the app each process serves, its event loop, the timeouts, and a worker's start.
+here: the ports, the app each process serves, its event loop, the timeouts, and how a worker
+process starts (its settings from the environment, the CLI's logging).
 """
 
 from __future__ import annotations
