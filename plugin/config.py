@@ -29,6 +29,7 @@ __all__ = [
     "AUTH_MODES",
     "ConfigError",
     "DATABASE_BUSY_TIMEOUT",
+    "SERVERS",
     "Settings",
     "is_database_url",
     "load_settings",
@@ -46,6 +47,7 @@ TOKEN_CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded")
 HEADER_NAME = re.compile(r"(?!(?i:authorization)$)[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 EVENT_LOOPS = ("uvloop", "asyncio")
+SERVERS = ("hypercorn", "uvicorn")  # the ASGI servers plugin/serving/ can run the app on
 DATABASE_BUSY_TIMEOUT = 10.0  # seconds; also the storage's default where no Settings are read
 RATE_SETTINGS = (
     "rate_limit",
@@ -73,6 +75,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 5003
     workers: int = 1
+    server: str = "hypercorn"
     event_loop: str = "uvloop" if UVLOOP_INSTALLED else "asyncio"
     database: str = field(default=str(PROJECT_ROOT / "data" / "plugin.sqlite3"), repr=False)
     database_busy_timeout: float = DATABASE_BUSY_TIMEOUT
@@ -141,6 +144,7 @@ class Settings:
         )
         _check(0 < self.port < 65536, "port", "must be between 1 and 65535")
         _check(self.workers >= 1, "workers", "must be at least 1")
+        _check(self.server in SERVERS, "server", f"must be {' or '.join(SERVERS)}")
         _check(self.event_loop in EVENT_LOOPS, "event_loop", f"must be {' or '.join(EVENT_LOOPS)}")
         _check(
             self.event_loop != "uvloop" or UVLOOP_INSTALLED,

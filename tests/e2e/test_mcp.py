@@ -58,8 +58,15 @@ def tool_names(server: LiveServer) -> list[str]:
     return [tool["name"] for tool in answer["result"]["tools"]]
 
 
-@pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
-def test_official_client_lists_calls_and_gets_error_results(server: LiveServer, mode: str) -> None:
+@pytest.mark.parametrize(
+    ("asgi_server", "mode"),
+    [("hypercorn", "legacy"), ("hypercorn", "2026-07-28"), ("uvicorn", "2026-07-28")],
+)
+def test_official_client_lists_calls_and_gets_error_results(
+    live_server: Callable[..., LiveServer], asgi_server: str, mode: str
+) -> None:
+    server = live_server({"PLUGIN_SERVER": asgi_server})
+
     async def scenario() -> None:
         async with Client(f"{server.url}/mcp", mode=mode) as client:
             listed = await client.list_tools()
