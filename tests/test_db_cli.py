@@ -62,13 +62,13 @@ def test_a_plugins_migrations_are_checked_and_applied(
     assert main([*root, "db", "check", "--database", database]) == 1
     assert "plugin 'todo'" in capsys.readouterr().out
     assert main([*root, "db", "migrate", "--database", database]) == 0
-    assert "plugin 'todo''s schema at version 1" in capsys.readouterr().out
+    assert "the schema of plugin 'todo' at version 1" in capsys.readouterr().out
     assert main([*root, "db", "check", "--database", database]) == 0
     (plugin_root / "migrations" / "002_broken.sql").write_text("CREATE TABLE (;")
     # Serving stops before binding, with one line naming the failing step; nothing of it stays.
     assert main([*root, "--database", database, "--port", "1"]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
-    assert lines[-1].startswith("error: PLUGIN_DATABASE: plugin 'todo''s schema step 2")
+    assert lines[-1].startswith("error: PLUGIN_DATABASE: the schema of plugin 'todo' step 2")
     assert main([*root, "db", "check", "--database", database]) == 1
     (plugin_root / "migrations" / "002_broken.sql").rename(plugin_root / "migrations" / "3.sql")
     assert main([*root, "db", "migrate", "--database", database]) == 2

@@ -176,7 +176,7 @@ class Schema:
 
     def describe(self) -> str:
         """How messages name it."""
-        return f"plugin {self.name!r}'s schema" if self.name else "database schema"
+        return f"the schema of plugin {self.name!r}" if self.name else "database schema"
 
     def pending(self, dialect: str, current: int) -> list[tuple[int, list[str]]]:
         """The steps after ``current``, in ``dialect``'s SQL; raises if ``current`` is too new."""

@@ -94,6 +94,7 @@ def _lock_timeout_is_busy() -> Iterator[None]:
 
 async def _migrate(connection: asyncpg.Connection, schemas: Sequence[Schema]) -> None:
     """Every pending step of ``schemas`` in one transaction: all applied, or none."""
+    applied: list[str] = []
     async with connection.transaction():
         await connection.execute("SET LOCAL lock_timeout = 0")
         await connection.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
@@ -108,7 +109,9 @@ async def _migrate(connection: asyncpg.Connection, schemas: Sequence[Schema]) ->
                 except asyncpg.PostgresError as error:
                     raise MigrationFailedError(schema, version, error) from error
                 await connection.execute(_numbered(RECORD_VERSION), version, schema.name)
-                logger.info("%s migrated to version %d", schema.describe(), version)
+                applied.append(f"{schema.describe()} migrated to version {version}")
+    for line in applied:  # said once they are committed
+        logger.info("%s", line)
 
 
 async def postgres_schema_version(url: str, schema: Schema = CORE) -> int:

@@ -108,6 +108,7 @@ async def _read_version(connection: aiosqlite.Connection, schema: Schema) -> int
 
 async def _migrate(connection: aiosqlite.Connection, schemas: Sequence[Schema]) -> None:
     """Every pending step of ``schemas`` in one transaction: all applied, or none."""
+    applied: list[str] = []
     await connection.execute("BEGIN IMMEDIATE")
     try:
         for schema in schemas:
@@ -119,11 +120,13 @@ async def _migrate(connection: aiosqlite.Connection, schemas: Sequence[Schema]) 
                 except sqlite3.Error as error:
                     raise MigrationFailedError(schema, version, error) from error
                 await connection.execute(RECORD_VERSION, (version, schema.name))
-                logger.info("%s migrated to version %d", schema.describe(), version)
+                applied.append(f"{schema.describe()} migrated to version {version}")
         await connection.execute("COMMIT")
     except BaseException:
         await connection.execute("ROLLBACK")
         raise
+    for line in applied:  # said once they are committed
+        logger.info("%s", line)
 
 
 async def sqlite_schema_version(path: Path, schema: Schema = CORE) -> int:
