@@ -12,9 +12,12 @@ limit whatever the todos contain, and ``next_offset`` says where the next page s
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
-from plugin.api import Caller, Database, NotFound
+from plugin.api import Caller, Database, Lock, NotFound, Query, Row, Work
+
+COLUMNS = "id, text, created_at"  # the table is migrations/001_todos.sql
 
 RESPONSE_BUDGET = 90_000  # characters; the model fails calls whose answer passes 100,000
 ENVELOPE_CHARS = 200  # the page's keys and numbers
@@ -62,34 +65,70 @@ def _page(items: list[dict[str, Any]], limit: int, offset: int) -> dict[str, Any
     }
 
 
+def _item(row: Row) -> dict[str, Any]:
+    todo_id, text, created_at = row
+    return {"id": todo_id, "todo": text, "created_at": created_at}
+
+
+def _deleted(rows: list[Row], missing: str) -> dict[str, Any]:
+    if not rows:
+        raise NotFound(missing)
+    return _item(rows[0])
+
+
+def _delete_at(owner: str, index: int) -> Work[list[Row]]:
+    """Two instances deleting "the first todo" at once must not both delete one each."""
+    yield Lock(owner)
+    return (
+        yield Query(
+            f"""DELETE FROM todos WHERE id = (
+                SELECT id FROM todos WHERE owner = ? ORDER BY id LIMIT 1 OFFSET ?
+            ) RETURNING {COLUMNS}""",
+            (owner, index),
+        )
+    )
+
+
 async def getTodos(  # noqa: N802 (named by its operationId)
     username: str, limit: int, offset: int, caller: Caller, db: Database
 ) -> dict[str, Any]:
-    todos = await db.list_todos(caller.owner_for(username), limit + 1, offset)
-    return _page([todo.as_json() for todo in todos], limit, offset)
+    rows = await db.fetch(
+        f"SELECT {COLUMNS} FROM todos WHERE owner = ? ORDER BY id LIMIT ? OFFSET ?",
+        caller.owner_for(username),
+        limit + 1,  # one more than the page: whether another page follows
+        offset,
+    )
+    return _page([_item(row) for row in rows], limit, offset)
 
 
 async def addTodo(  # noqa: N802
     username: str, body: dict[str, Any], caller: Caller, db: Database
-) -> dict[str, object]:
-    todo = await db.add_todo(caller.owner_for(username), body["todo"])
-    return todo.as_json()
+) -> dict[str, Any]:
+    text = body["todo"]
+    created_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    ((todo_id,),) = await db.execute(
+        "INSERT INTO todos (owner, text, created_at) VALUES (?, ?, ?) RETURNING id",
+        caller.owner_for(username),
+        text,
+        created_at,
+    )
+    return {"id": todo_id, "todo": text, "created_at": created_at}
 
 
 async def deleteTodo(  # noqa: N802
     username: str, body: dict[str, Any], caller: Caller, db: Database
-) -> dict[str, object]:
+) -> dict[str, Any]:
     index = body["todo_idx"]
-    todo = await db.delete_todo_at(caller.owner_for(username), index)
-    if todo is None:
-        raise NotFound(f"No todo at index {index} for user {username!r}.")
-    return todo.as_json()
+    rows = await db.transaction(_delete_at, caller.owner_for(username), index)
+    return _deleted(rows, f"No todo at index {index} for user {username!r}.")
 
 
 async def deleteTodoById(  # noqa: N802
     username: str, todo_id: int, caller: Caller, db: Database
-) -> dict[str, object]:
-    todo = await db.delete_todo(caller.owner_for(username), todo_id)
-    if todo is None:
-        raise NotFound(f"No todo with id {todo_id} for user {username!r}.")
-    return todo.as_json()
+) -> dict[str, Any]:
+    rows = await db.execute(
+        f"DELETE FROM todos WHERE owner = ? AND id = ? RETURNING {COLUMNS}",
+        caller.owner_for(username),
+        todo_id,
+    )
+    return _deleted(rows, f"No todo with id {todo_id} for user {username!r}.")

@@ -19,7 +19,7 @@ from typing import Any
 from .accounts import AccountError, add_client, add_user, check_password, create_key
 from .auth.passwords import hash_password
 from .config import Settings
-from .storage import Store, open_store
+from .storage import Store, open_configured_store
 from .storage.records import OAuthClient
 
 __all__ = ["register"]
@@ -77,7 +77,7 @@ async def _users_revoke(store: Store, args: argparse.Namespace) -> tuple[dict[st
     return (
         {"user": args.name, "client_id": args.client, "grants_revoked": revoked},
         f"revoked {revoked} OAuth grant(s) {args.name} gave{given_to}, with their tokens "
-        "(todos and API keys kept)",
+        "(data and API keys kept)",
     )
 
 
@@ -93,7 +93,7 @@ async def _users_remove(store: Store, args: argparse.Namespace) -> tuple[dict[st
         raise AccountError(f"no user {args.name!r}")
     return (
         {"user": args.name, "removed": True},
-        f"removed user {args.name} with their todos, keys and tokens",
+        f"removed user {args.name} with their data, keys and tokens",
     )
 
 
@@ -186,7 +186,7 @@ async def _oauth_remove(store: Store, args: argparse.Namespace) -> tuple[dict[st
 
 
 async def _run_action(settings: Settings, action: Action, args: argparse.Namespace) -> Any:
-    store = await open_store(settings.database)
+    store = await open_configured_store(settings)
     try:
         return await action(store, args)
     finally:
@@ -227,7 +227,7 @@ def register(commands: Any) -> None:
             _users_password,
             "set a new password (prompted or from stdin) and revoke the user's OAuth grants",
         ),
-        ("remove", _users_remove, "delete an account with its todos, keys and tokens"),
+        ("remove", _users_remove, "delete an account with its data, keys and tokens"),
     ):
         _command(group, name, action, help_text).add_argument("name")
     _command(group, "list", _users_list, "list accounts")

@@ -9,7 +9,7 @@ from typing import Any
 
 from quart import Quart
 
-from . import health
+from . import discovery, health
 from .access_log import AccessLog
 from .allowlist import with_allowlist
 from .auth import Clock, build_authenticator, install_authentication
@@ -29,7 +29,7 @@ from .plugin_files import PluginFiles, PluginFilesMiddleware
 from .proxy import install_proxy
 from .recent_calls import is_console_path
 from .state import AppState
-from .storage import open_store
+from .storage import open_configured_store
 
 __all__ = ["create_app"]
 
@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Qu
 
     @app.before_serving
     async def open_database() -> None:
-        state.store = await open_store(settings.database, settings.database_busy_timeout)
+        state.store = await open_configured_store(settings)
         if settings.auth == "service_http" and not settings.verification_token:
             logger.warning(
                 "PLUGIN_VERIFICATION_TOKEN is not set: the manifest has no verification token "
@@ -93,7 +93,10 @@ def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Qu
     if router is not None:
         asgi = router.following(asgi)
     asgi = with_host_check(asgi, settings)
-    asgi = mount_mcp(PluginFilesMiddleware(asgi, files), asgi, files, settings, authenticator)
+    documents = discovery.served(files) if settings.mcp else {}
+    asgi = mount_mcp(
+        PluginFilesMiddleware(asgi, files, documents), asgi, files, settings, authenticator
+    )
     asgi = with_https_redirect(with_allowlist(asgi, settings), settings)
     access = AccessLog(state.recent_calls if settings.console else None, settings.access_log)
     cors = CORSPolicy(settings.cors_origins, OAUTH_PAGE_PREFIXES)

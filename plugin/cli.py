@@ -1,30 +1,21 @@
 """The command line: ``python main.py [serve]``; the only place that reads the environment
-and configures logging."""
+and configures logging (in worker processes, ``plugin.serving`` does both on its behalf)."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import gc
 import logging
 import os
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from hypercorn.asyncio import serve
-from hypercorn.config import Config as HypercornConfig
-from hypercorn.run import run as run_workers
-from quart import Quart
-
-from . import accounts_cli, db_cli, devloop_commands
-from .app import create_app
-from .config import AUTH_MODES, ConfigError, Settings, load_settings
-from .log_output import configure_logging
+from . import accounts_cli, db_cli, devloop_commands, serving
+from .config import AUTH_MODES, SERVERS, ConfigError, Settings, load_settings
 from .operations import check_at_startup
+from .serving import serving_app  # the factory to give another launcher (--factory)
 
 __all__ = ["add_serve_flags", "main", "run_server", "serving_app"]
 
@@ -65,6 +56,8 @@ def add_serve_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default=default, help="address to bind (PLUGIN_HOST)")
     parser.add_argument("--port", default=default, help="port to bind (PLUGIN_PORT)")
     parser.add_argument("--workers", default=default, help="worker processes (PLUGIN_WORKERS)")
+    servers = " or ".join(SERVERS)
+    parser.add_argument("--server", default=default, help=f"{servers} (PLUGIN_SERVER)")
     parser.add_argument("--database", default=default, help="SQLite file (PLUGIN_DATABASE)")
     parser.add_argument("--root", default=default, help="plugin files folder (PLUGIN_ROOT)")
     parser.add_argument("--public-url", default=default, help="public base URL (PLUGIN_PUBLIC_URL)")
@@ -76,102 +69,27 @@ def add_serve_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keyfile", default=default, help="TLS private key (PLUGIN_KEYFILE)")
 
 
-def _configure_logging(level: str) -> None:
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is ours
-    configure_logging(level)
-
-
-def _address(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-class _ServerConfig(HypercornConfig):
-    """Hypercorn's configuration, with each second's ``Date`` header formatted once.
-
-    Hypercorn formats the date (``wsgiref``'s ``format_date_time``) for every response, about
-    1% of a cached manifest answer (py-spy under bench/run.py); the headers are the same for a
-    whole second, so they are built once per second and per protocol."""
-
-    _second = -1.0
-    _headers: dict[str, list[tuple[bytes, bytes]]]
-
-    def response_headers(self, protocol: str) -> list[tuple[bytes, bytes]]:
-        second = time.time() // 1
-        if second != self._second:
-            self._second, self._headers = second, {}
-        cached = self._headers.get(protocol)
-        if cached is None:
-            cached = self._headers[protocol] = super().response_headers(protocol)
-        return list(cached)  # callers extend the list they get
-
-
-def _hypercorn_config(settings: Settings) -> HypercornConfig:
-    config = _ServerConfig()
-    config.bind = [_address(settings.host, settings.port)]
-    if settings.certfile:
-        # Hypercorn's context refuses anything older than TLS 1.2 and offers h2 and http/1.1.
-        config.certfile, config.keyfile = settings.certfile, settings.keyfile
-    if settings.redirect_http_port:
-        config.insecure_bind = [_address(settings.host, settings.redirect_http_port)]
-    config.accesslog = None  # our own access line is cheaper; see plugin.access_log
-    config.errorlog = logging.getLogger("hypercorn.error")
-    config.graceful_timeout = 10
-    return config
-
-
-def serving_app(settings: Settings | None = None) -> Quart:
-    """The app a serving process runs (each worker's too), with its start-up objects frozen.
-
-    Modules, routes and settings live as long as the process, yet the cyclic garbage collector
-    walked them again on every full collection: about a tenth of each request's CPU time
-    (bench/run.py). ``gc.freeze`` moves them out of its sight; nothing is leaked, as they are
-    never garbage."""
-    app = create_app(settings)
-    gc.freeze()
-    return app
-
-
-def _loop_factory(event_loop: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's loop, or None for asyncio's own.
-
-    uvloop (libuv, in C) does the same work as asyncio's selector loop for less CPU. The loop is
-    a small share of a request here: loaded side by side on one core, a bare answer on
-    Hypercorn served 4-10% more requests a second on uvloop, our cached manifest 1.6% more
-    (docs/performance.md)."""
-    if event_loop != "uvloop":
-        return None
-    import uvloop  # only where it is chosen: it does not build on Windows
-
-    return uvloop.new_event_loop
-
-
 def run_server(settings: Settings, args: argparse.Namespace) -> int:
     status = check_at_startup(settings) or db_cli.prepare_database(settings)
     if status:
         return status
-    config = _hypercorn_config(settings)
+    problem = serving.unbindable(settings)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     scheme = "https" if settings.certfile else "http"
     logger.info(
-        "serving on %s://%s:%d (auth %s, event loop %s)",
+        "serving on %s://%s:%d (server %s, auth %s, event loop %s)",
         scheme,
         settings.host,
         settings.port,
+        settings.server,
         settings.auth,
         settings.event_loop,
     )
     if settings.upstream:
         logger.info("proxy mode: forwarding to %s", settings.upstream_shown)
-    if settings.workers == 1:
-        # hypercorn.asyncio.serve installs SIGINT/SIGTERM handlers that drain requests first.
-        with asyncio.Runner(loop_factory=_loop_factory(settings.event_loop)) as runner:
-            runner.run(serve(serving_app(settings), config))
-        return 0
-    # Worker processes are spawned and rebuild the settings from the environment.
-    os.environ.update(settings.to_environ())
-    config.workers = settings.workers
-    config.worker_class = settings.event_loop  # Hypercorn's names: "uvloop", "asyncio"
-    config.application_path = "plugin.cli:serving_app()"
-    return run_workers(config)
+    return serving.serve(settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -183,6 +101,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    _configure_logging(settings.log_level)
+    serving.configure_logging(settings.log_level)
     handler: Handler = args.handler
     return handler(settings, args)

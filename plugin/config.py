@@ -29,6 +29,7 @@ __all__ = [
     "AUTH_MODES",
     "ConfigError",
     "DATABASE_BUSY_TIMEOUT",
+    "SERVERS",
     "Settings",
     "is_database_url",
     "load_settings",
@@ -46,6 +47,7 @@ TOKEN_CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded")
 HEADER_NAME = re.compile(r"(?!(?i:authorization)$)[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 EVENT_LOOPS = ("uvloop", "asyncio")
+SERVERS = ("hypercorn", "uvicorn")  # the ASGI servers plugin/serving/ can run the app on
 DATABASE_BUSY_TIMEOUT = 10.0  # seconds; also the storage's default where no Settings are read
 RATE_SETTINGS = (
     "rate_limit",
@@ -73,6 +75,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 5003
     workers: int = 1
+    server: str = "hypercorn"
     event_loop: str = "uvloop" if UVLOOP_INSTALLED else "asyncio"
     database: str = field(default=str(PROJECT_ROOT / "data" / "plugin.sqlite3"), repr=False)
     database_busy_timeout: float = DATABASE_BUSY_TIMEOUT
@@ -90,6 +93,7 @@ class Settings:
     body_timeout: float = 60.0
     # user auth (user_http keys, oauth)
     api_key_header: str = ""
+    user_http_oauth: bool = True  # user_http: the authorization server too (see docs/auth.md)
     oauth_scopes: tuple[str, ...] = ()
     oauth_authorization_content_type: str = "application/json"
     oauth_code_ttl: int = 60
@@ -101,6 +105,9 @@ class Settings:
     signin_failures_account_wide: int = 100  # from every address; see oauth/signin_limits.py
     # mcp
     mcp: bool = True
+    mcp_confirm: bool = True  # 2026-07-28 clients ask the user before a consequential call
+    mcp_result_chars: int = 40_000  # a tool result's budget when the client declares none
+    mcp_state_secret: str = _secret()  # signs the confirmation round trip; random if unset
     # devloop: proxy mode (an upstream API behind the local plugin files) and the console
     upstream: str = field(default="", repr=False)  # its userinfo may hold a password
     upstream_timeout: float = 30.0
@@ -139,6 +146,7 @@ class Settings:
         )
         _check(0 < self.port < 65536, "port", "must be between 1 and 65535")
         _check(self.workers >= 1, "workers", "must be at least 1")
+        _check(self.server in SERVERS, "server", f"must be {' or '.join(SERVERS)}")
         _check(self.event_loop in EVENT_LOOPS, "event_loop", f"must be {' or '.join(EVENT_LOOPS)}")
         _check(
             self.event_loop != "uvloop" or UVLOOP_INSTALLED,
@@ -183,6 +191,12 @@ class Settings:
             "must be an absolute http(s) URL such as https://api.example.com",
         )
         _check(self.upstream_timeout > 0, "upstream_timeout", "must be more than 0 seconds")
+        _check(self.mcp_result_chars >= 1000, "mcp_result_chars", "must be at least 1000")
+        _check(
+            not self.mcp_state_secret or len(self.mcp_state_secret) >= 32,
+            "mcp_state_secret",
+            "must have at least 32 characters",
+        )
         _check(
             not self.admin_token or len(self.admin_token) >= 16,
             "admin_token",
@@ -238,6 +252,12 @@ class Settings:
         if url.password is not None:
             return str(url.with_password("***"))
         return str(url.with_user("***")) if url.user is not None else self.upstream
+
+    @property
+    def authorization_server(self) -> bool:
+        """Whether the OAuth authorization server runs: in ``oauth`` mode, and in ``user_http``
+        mode (for clients that cannot send keys) unless ``PLUGIN_USER_HTTP_OAUTH=off``."""
+        return self.auth == "oauth" or (self.auth == "user_http" and self.user_http_oauth)
 
     @property
     def base_url(self) -> str:

@@ -9,7 +9,7 @@ cached byte string costs more than the rest of the work put together.
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +20,13 @@ from .host_check import send_unknown_host
 from .live_file import FileProblem, LiveFile
 from .public_url import public_base_url
 
-__all__ = ["PluginFiles", "PluginFilesMiddleware", "is_plugin_file"]
+__all__ = ["Generated", "PluginFiles", "PluginFilesMiddleware", "is_plugin_file"]
 
 JSON = b"application/json"
 YAML = b"application/yaml"
 NO_CACHE = (b"cache-control", b"no-cache")
 MAX_RENDERINGS = 16  # distinct base URLs kept; loopback ports are the only variable part
+Generated = tuple[Callable[[str], bytes], bytes]  # (base URL -> body, media type)
 
 
 def _raw(path: Path, data: bytes) -> bytes:
@@ -45,11 +46,11 @@ class PluginFiles:
         # Answered by the app in this mode, so a stray file on disk cannot shadow it.
         self.generated = (
             {"oauth-authorization-server", "oauth-protected-resource"}
-            if settings.auth == "oauth"
+            if settings.authorization_server
             else set()
         )
         self._raw_files: dict[Path, LiveFile[bytes]] = {}
-        self._renderings: dict[tuple[str, str], tuple[int, bytes]] = {}
+        self._renderings: dict[tuple[str, str], tuple[tuple[int, ...], bytes]] = {}
 
     def rendered_spec(self, base_url: str) -> dict[str, Any]:
         return render_spec(self.spec.current(), self.settings, base_url)
@@ -58,18 +59,32 @@ class PluginFiles:
         """``manifest``, ``spec.yaml`` or ``spec.json`` for ``base_url``, cached."""
         source = self.manifest if name == "manifest" else self.spec
         document = source.current()
+        if name == "manifest":
+            return self.cached(
+                name,
+                base_url,
+                (source.version,),
+                lambda: render_manifest(document, self.settings, base_url),
+            )
+
+        def spec() -> bytes:
+            as_yaml, as_json = spec_bytes(render_spec(document, self.settings, base_url))
+            return as_yaml if name == "spec.yaml" else as_json
+
+        return self.cached(name, base_url, (source.version,), spec)
+
+    def cached(
+        self, name: str, base_url: str, versions: tuple[int, ...], make: Callable[[], bytes]
+    ) -> bytes:
+        """``make()``, kept until a file it was made from changes (``versions``)."""
         key = (name, base_url)
         cached = self._renderings.get(key)
-        if cached is not None and cached[0] == source.version:
+        if cached is not None and cached[0] == versions:
             return cached[1]
-        if name == "manifest":
-            body = render_manifest(document, self.settings, base_url)
-        else:
-            as_yaml, as_json = spec_bytes(render_spec(document, self.settings, base_url))
-            body = as_yaml if name == "spec.yaml" else as_json
+        body = make()
         if len(self._renderings) >= MAX_RENDERINGS:
             self._renderings.clear()
-        self._renderings[key] = (source.version, body)
+        self._renderings[key] = (versions, body)
         return body
 
     def raw(self, path: Path) -> bytes:
@@ -111,11 +126,17 @@ def _content_type(path: Path) -> bytes:
 
 
 class PluginFilesMiddleware:
-    """Answers GET and HEAD for the plugin's files; everything else goes on to the app."""
+    """Answers GET and HEAD for the plugin's files; everything else goes on to the app.
 
-    def __init__(self, app: ASGIApp, files: PluginFiles) -> None:
+    ``generated`` adds documents made from them per base URL: path -> (make, media type).
+    """
+
+    def __init__(
+        self, app: ASGIApp, files: PluginFiles, generated: Mapping[str, Generated] | None = None
+    ) -> None:
         self._app = app
         self._files = files
+        self._generated = dict(generated or {})
 
     def _resolve(self, scope: Scope) -> Callable[[], tuple[bytes, bytes]] | None:
         path: str = scope["path"]
@@ -130,6 +151,16 @@ class PluginFilesMiddleware:
                 return files.render(name, base_url), content_type
 
             return rendered
+        if path in self._generated:
+            make, media_type = self._generated[path]
+
+            def generated() -> tuple[bytes, bytes]:
+                base_url = public_base_url(files.settings, scope)
+                if base_url is None:
+                    raise _UnknownHostError
+                return make(base_url), media_type
+
+            return generated
         if path in STATIC:
             filename, content_type = STATIC[path]
             return lambda: (files.raw(files.static / filename), content_type)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -13,8 +14,10 @@ from wsgiref.handlers import format_date_time
 import hypercorn.config
 import pytest
 
-from plugin.cli import _hypercorn_config, main
-from plugin.config import PROJECT_ROOT, load_settings
+from plugin.cli import main
+from plugin.config import PROJECT_ROOT, SERVERS, Settings, load_settings
+from plugin.serving import worker_environ
+from plugin.serving.hypercorn import hypercorn_config
 
 
 def run_main(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -37,6 +40,22 @@ def assert_one_line(stderr: str, named: str) -> None:
 def test_bad_flag(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--port", "not-a-port"]) != 0
     assert_one_line(capsys.readouterr().err, "PLUGIN_PORT")
+
+
+def test_unknown_server_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--server", "gunicorn", "--port", "1"]) == 2
+    assert_one_line(capsys.readouterr().err, "PLUGIN_SERVER must be hypercorn or uvicorn")
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_a_port_in_use(tmp_path: Path, capsys: pytest.CaptureFixture[str], server: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        database = str(tmp_path / "plugin.sqlite3")
+        assert main(["--server", server, "--port", port, "--database", database]) == 2
+    assert_one_line(capsys.readouterr().err, f"PLUGIN_PORT {port} cannot be bound on 127.0.0.1")
 
 
 def test_bad_environment_in_the_real_cli(tmp_path: Path) -> None:
@@ -98,7 +117,7 @@ def test_the_date_header_is_built_once_a_second(monkeypatch: pytest.MonkeyPatch)
     now = [1_800_000_000.25]
     monkeypatch.setattr(time, "time", lambda: now[0])
     monkeypatch.setattr(hypercorn.config, "time", lambda: now[0])
-    config = _hypercorn_config(load_settings({}))
+    config = hypercorn_config(load_settings({}))
 
     def date() -> bytes:
         headers = config.response_headers("h11")
@@ -113,3 +132,15 @@ def test_the_date_header_is_built_once_a_second(monkeypatch: pytest.MonkeyPatch)
     assert config.response_headers("h11") == config.response_headers("h11")[:2]
     now[0] += 0.3
     assert date() == format_date_time(now[0]).encode() != first
+
+
+def test_workers_rebuild_one_mcp_state_secret(make_settings: Callable[..., Settings]) -> None:
+    environ = worker_environ(make_settings())
+    secret = environ["PLUGIN_MCP_STATE_SECRET"]
+    assert len(secret) >= 32
+    assert load_settings(environ).mcp_state_secret == secret  # every worker, the same key
+    assert worker_environ(make_settings())["PLUGIN_MCP_STATE_SECRET"] != secret
+    chosen = "s" * 40
+    assert (
+        worker_environ(make_settings(mcp_state_secret=chosen))["PLUGIN_MCP_STATE_SECRET"] == chosen
+    )

@@ -108,6 +108,8 @@ BAD_ENVIRONMENTS = [
     ({"PLUGIN_WORKERS": "0"}, "PLUGIN_WORKERS"),
     ({"PLUGIN_WORKERS": "two"}, "PLUGIN_WORKERS"),
     ({"PLUGIN_EVENT_LOOP": "trio"}, "PLUGIN_EVENT_LOOP"),
+    ({"PLUGIN_SERVER": "gunicorn"}, "PLUGIN_SERVER"),
+    ({"PLUGIN_SERVER": "Uvicorn"}, "PLUGIN_SERVER"),
     ({"PLUGIN_HOST": "example.com"}, "PLUGIN_HOST"),
     ({"PLUGIN_AUTH": "magic"}, "PLUGIN_AUTH"),
     ({"PLUGIN_AUTH": "service_http"}, "PLUGIN_SERVICE_TOKEN"),
@@ -153,6 +155,16 @@ def test_bad_value_names_the_setting(environ: dict[str, str], named: str) -> Non
 def test_bad_config_file_names_the_setting(tmp_path: Path, text: str, named: str) -> None:
     with pytest.raises(ConfigError, match=named):
         load_settings({}, config_file=write_toml(tmp_path, text))
+
+
+def test_the_server_is_hypercorn_unless_chosen(tmp_path: Path) -> None:
+    assert load_settings({}).server == "hypercorn"
+    assert load_settings({"PLUGIN_SERVER": "uvicorn"}).server == "uvicorn"
+    from_file = load_settings({}, config_file=write_toml(tmp_path, 'server = "uvicorn"'))
+    assert from_file.server == "uvicorn"
+    flagged = load_settings({"PLUGIN_SERVER": "uvicorn"}, {"server": "hypercorn"})
+    assert flagged.server == "hypercorn"  # the flag wins
+    assert flagged.to_environ()["PLUGIN_SERVER"] == "hypercorn"  # what workers rebuild from
 
 
 def test_uvloop_not_installed_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:

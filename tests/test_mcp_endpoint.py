@@ -84,7 +84,7 @@ async def test_initialize_negotiates_the_clients_version(client: QuartClient, ve
     )
     assert status == 200
     assert body["result"]["protocolVersion"] == version
-    assert body["result"]["capabilities"] == {"tools": {"listChanged": False}}
+    assert body["result"]["capabilities"]["tools"] == {"listChanged": False}
     assert body["result"]["serverInfo"]["name"] == "todo"
 
 
@@ -100,7 +100,7 @@ async def test_notifications_are_accepted_with_202(client: QuartClient) -> None:
 
 async def test_ping_and_unknown_method_in_the_legacy_era(client: QuartClient) -> None:
     assert await post(client, message("ping")) == (200, {"jsonrpc": "2.0", "id": 1, "result": {}})
-    status, body = await post(client, message("resources/list"))
+    status, body = await post(client, message("prompts/list"))
     assert status == 200 and body["error"]["code"] == -32601
 
 

@@ -17,7 +17,7 @@ from ..config import Settings
 from ..storage import Store
 from .base import Authenticator, Identity
 from .bearer import AccessTokens, Clock
-from .keys import UserKeys
+from .keys import KeysOrTokens, UserKeys
 from .none import NoAuth
 from .service import ServiceToken
 
@@ -48,7 +48,10 @@ def build_authenticator(
             settings.service_token, settings.authorization_type, settings.api_key_header
         )
     if settings.auth == "user_http":
-        return UserKeys(store, settings.authorization_type, settings.api_key_header)
+        keys = UserKeys(store, settings.authorization_type, settings.api_key_header)
+        if settings.authorization_server:
+            return KeysOrTokens(keys, AccessTokens(store, clock), settings.authorization_type)
+        return keys
     if settings.auth == "oauth":
         return AccessTokens(store, clock)
     return NoAuth()

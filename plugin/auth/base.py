@@ -31,12 +31,14 @@ class Identity:
 
     ``user`` is None when the credential does not name a user (modes ``none`` and
     ``service_http``); when it is set, the credential alone decides whose data is reached
-    (``plugin.operations.Caller.owner_for``). ``audience`` is the
-    RFC 8707 resource an OAuth token was minted for (None for every other credential).
+    (``plugin.operations.Caller.owner_for``). ``token`` says the credential was an OAuth access
+    token (not a key), and ``audience`` is the RFC 8707 resource it was minted for (None for a
+    token minted without one, and for every other credential).
     """
 
     user: str | None = None
     audience: str | None = None
+    token: bool = False
 
 
 class Authenticator(Protocol):

@@ -17,6 +17,8 @@ Clock = Callable[[], float]
 
 
 class AccessTokens:
+    """An access token of ours, unexpired and unrevoked, names its grant's user."""
+
     def __init__(self, store: Callable[[], Store], clock: Clock) -> None:
         self._store = store
         self._clock = clock
@@ -37,4 +39,4 @@ class AccessTokens:
                     'error_description="The access token is invalid, expired or revoked"'
                 },
             )
-        return Identity(token.grant.user, token.grant.resource)
+        return Identity(token.grant.user, token.grant.resource, token=True)

@@ -3,23 +3,27 @@
 ChatGPT fetches ``/.well-known/ai-plugin.json``, then ``api.url``, then ``logo_url``; for a
 localhost plugin the browser makes the calls, so CORS and Chrome's private-network preflight
 are checked too. Each answer must have the right media type and stay within 100,000 characters.
-When the plugin answers at ``/mcp``, the tools built from its spec are checked as well.
+When the plugin answers at ``/mcp``, the tools built from its spec are checked as well, and its
+``server.json`` and Server Card against the registry's rules and the manifest.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from ..discovery import SERVER_CARD_PATH, SERVER_JSON_PATH
 from ..documents import load_spec, parse_manifest
 from ..live_file import FileProblem
 from ..mcp import MCP_PATH
 from .actions import check_actions
+from .discovery import check_discovery, check_matches_manifest
 from .domains import host_of, is_local, on_root_domain, root_domain
-from .findings import CouldNotCheck, Finding, Report, error
+from .findings import CouldNotCheck, Finding, Report, error, warning
 from .manifest import check_manifest
 from .mcp import check_mcp
 from .openapi import check_spec
@@ -114,6 +118,39 @@ def _serves_mcp(http: httpx.Client, base: str) -> bool:
         return False
 
 
+def _json(http: httpx.Client, url: str) -> tuple[Any, list[Finding]]:
+    """The JSON document at ``url``, or None and why not."""
+    try:
+        response = http.get(url)
+    except httpx.HTTPError as problem:
+        return None, [error(url, f"cannot be fetched: {problem!r}", "serve it")]
+    if response.status_code != 200:
+        return None, [
+            warning(
+                url,
+                f"answered {response.status_code}; MCP registries and clients find the server "
+                "by it",
+                "serve it (this server generates it from manifest.json)",
+            )
+        ]
+    try:
+        return json.loads(response.content), []
+    except ValueError:
+        return None, [error(url, "is not JSON", "serve the JSON document this server generates")]
+
+
+def _discovery(http: httpx.Client, base: str, manifest: dict[str, Any]) -> list[Finding]:
+    """``server.json`` and the Server Card: valid, alike, and saying what the manifest says."""
+    server_url, card_url = base + SERVER_JSON_PATH, base + SERVER_CARD_PATH
+    server, found = _json(http, server_url)
+    card, card_found = _json(http, card_url)
+    found += card_found
+    if server is None or card is None:
+        return found
+    found += check_discovery(server, card, (server_url, card_url))
+    return found + check_matches_manifest(server_url, server, manifest, base + MCP_PATH)
+
+
 def _check(http: httpx.Client, base: str, report: Report) -> None:
     root = root_domain(base)
     local = is_local(root)
@@ -169,6 +206,7 @@ def _check(http: httpx.Client, base: str, report: Report) -> None:
             report.findings += check_actions(spec)
             if _serves_mcp(http, base):
                 report.findings += check_mcp(spec, report.findings)
+                report.findings += _discovery(http, base, manifest)
         if local:
             report.findings += _cors(http, spec_url, "openapi", local)
     logo_url = manifest.get("logo_url")

@@ -1,6 +1,7 @@
 """``python main.py check``: the files under ``PLUGIN_ROOT``, rendered as the server would
 serve them (placeholder filled in, auth block from the settings) and checked, with the MCP
-tools built from them unless ``PLUGIN_MCP=off``, and the handlers against the spec."""
+tools built from them (and the widget files they name) and the discovery documents made
+from them unless ``PLUGIN_MCP=off``; and the handlers against the spec."""
 
 from __future__ import annotations
 
@@ -9,17 +10,20 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
+from ..discovery import MAX_DESCRIPTION, server_card, server_json
 from ..documents import load_spec, parse_manifest, render_manifest, render_spec, spec_bytes
 from ..live_file import FileProblem
 from ..plugin_files import STATIC
 from .actions import check_actions
+from .discovery import check_discovery
 from .domains import root_domain
-from .findings import CouldNotCheck, Finding, Report, error
+from .findings import CouldNotCheck, Finding, Report, error, warning
 from .handlers import check_handlers
 from .manifest import check_manifest
 from .mcp import check_mcp
 from .openapi import check_spec
 from .served import check_png, check_size
+from .widgets import check_widgets
 
 __all__ = ["check_root"]
 
@@ -57,11 +61,32 @@ def _logo(settings: Settings, manifest: dict[str, Any], base_url: str) -> list[F
     return check_png(f"static/{served[0]}", path.read_bytes())
 
 
+def _discovery(
+    settings: Settings, manifest: dict[str, Any], spec: dict[str, Any], base_url: str
+) -> list[Finding]:
+    """The discovery documents this server would serve, and what it had to cut to make them."""
+    server = server_json(manifest, spec, settings, base_url)
+    found = check_discovery(server, server_card(manifest, spec, settings, base_url))
+    given = manifest.get("description_for_human")
+    if isinstance(given, str) and len(given) > MAX_DESCRIPTION:
+        found.append(
+            warning(
+                "server.json: description",
+                f"description_for_human is {len(given)} characters; server.json and the "
+                f"Server Card carry it cut to {MAX_DESCRIPTION}: {server['description']!r}",
+                f"shorten description_for_human to {MAX_DESCRIPTION} characters",
+            )
+        )
+    return found
+
+
 def _check(settings: Settings, report: Report) -> None:
     base_url = settings.base_url or f"http://localhost:{settings.port}"
     root = root_domain(base_url)
     manifest_path, spec_path = settings.root / "manifest.json", settings.root / "openapi.yaml"
     manifest_data, spec_data = _read(manifest_path), _read(spec_path)
+    rendered: dict[str, Any] | None = None
+    rendered_spec: dict[str, Any] | None = None
     try:
         manifest = parse_manifest(manifest_path, manifest_data)
     except FileProblem as problem:
@@ -83,7 +108,10 @@ def _check(settings: Settings, report: Report) -> None:
         report.findings += check_actions(rendered_spec)
         if settings.mcp:  # PLUGIN_MCP=off: no /mcp, so nothing for MCP clients to reject
             report.findings += check_mcp(rendered_spec, report.findings)
-        report.findings += check_handlers(settings)
+            report.findings += check_widgets(rendered_spec, settings.root)
+    if settings.mcp and rendered is not None and rendered_spec is not None:
+        report.findings += _discovery(settings, rendered, rendered_spec, base_url)
+    report.findings += check_handlers(settings)
 
 
 def check_root(settings: Settings) -> Report:

@@ -2,14 +2,17 @@
 
 Each POST is handled on its own (no session state), in this order: the browser ``Origin`` and
 the ``Host`` (DNS rebinding: 403), the caller's credentials through the app's own
-authenticator (the same 401 as the API; in ``oauth`` mode the token must also have been minted
-for this endpoint, and the 401 points to the protected resource metadata), the body (size cap,
+authenticator (the same 401 as the API; where the OAuth server runs, an access token must also
+have been minted for this endpoint, and the 401 points to the protected resource metadata), the
+body (size cap,
 JSON-RPC shape), the protocol era and its header rules, then the method. Answers are single
 JSON objects; GET and DELETE (the optional SSE stream and session end) are 405.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,13 +25,16 @@ from ..errors import APIError, Unauthorized, envelope
 from ..live_file import FileProblem
 from ..plugin_files import PluginFiles
 from ..public_url import LOOPBACK_HOSTS, public_base_url
+from .budget import fit_result, result_budget
 from .calls import BadArgument, call_through_app, forwarded_headers, tool_result
 from .catalog import ToolCatalog
+from .confirmation import Confirmation, can_elicit
 from .protocol import (
     INTERNAL_ERROR,
     INVALID_PARAMS,
     INVALID_REQUEST,
     LEGACY_VERSIONS,
+    META_CAPABILITIES,
     META_SERVER_INFO,
     METHOD_NOT_FOUND,
     SUPPORTED_VERSIONS,
@@ -41,9 +47,11 @@ from .protocol import (
     negotiate,
     parse_message,
     result_body,
+    tool_error,
     unsupported,
 )
-from .tools import ToolSet
+from .resources import RESOURCE_CAPABILITIES, RESOURCE_METHODS, Resources
+from .tools import Tool, ToolSet
 
 __all__ = ["MCP_PATH", "RESOURCE_METADATA_PATH", "MCPEndpoint"]
 
@@ -52,6 +60,7 @@ MCP_PATH = "/mcp"
 RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource" + MCP_PATH
 JSON = b"application/json"
 NO_STORE = (b"cache-control", b"no-store")
+LISTS = frozenset({"tools/list", "resources/list", "resources/templates/list"})  # one page each
 
 
 class _TooLarge(Exception):
@@ -132,7 +141,10 @@ class MCPEndpoint:
         self._settings = settings
         self._authenticator = authenticator
         self._catalog = ToolCatalog(files)
+        self._resources = Resources(settings.root)
         self._forwarded = forwarded_headers(settings.api_key_header)
+        secret = settings.mcp_state_secret.encode() or os.urandom(32)
+        self._confirmation = Confirmation(secret)
         origins = set(settings.cors_origins)
         if settings.base_url:
             parts = urlsplit(settings.base_url)
@@ -182,11 +194,12 @@ class MCPEndpoint:
         await self._handle(scope, send, headers, body)
 
     async def _authenticate(self, scope: Scope, headers: Headers) -> None:
-        """The API's own check; in ``oauth`` mode, an MCP resource server's (RFC 9728 section
-        5.1, RFC 8707): the token must be for ``<base>/mcp``, a token without an audience (the
-        plugin flow's, for the API) or for another resource is refused, and every 401 names
-        the metadata that tells a client where to get the right token."""
-        if self._settings.auth != "oauth":
+        """The API's own check; where the OAuth server runs (``oauth``, and ``user_http`` beside
+        its keys), an MCP resource server's (RFC 9728 section 5.1, RFC 8707): an access token
+        must be for ``<base>/mcp``, a token without an audience (the plugin flow's, for the API)
+        or for another resource is refused, and every 401 names the metadata that tells a
+        client where to get the right token."""
+        if not self._settings.authorization_server:
             await self._authenticator.authenticate(headers)
             return
         base_url = public_base_url(self._settings, scope)
@@ -197,7 +210,7 @@ class MCPEndpoint:
             if "error=" not in error.headers.get("WWW-Authenticate", ""):  # no token at all
                 raise Unauthorized(error.description, {"WWW-Authenticate": challenge}) from None
             identity = None
-        if identity is None or identity.audience != f"{base_url}{MCP_PATH}":
+        if identity is None or (identity.token and identity.audience != f"{base_url}{MCP_PATH}"):
             description = (
                 "The access token is invalid, expired, revoked or not issued for this MCP "
                 "server (its resource)."
@@ -252,7 +265,11 @@ class MCPEndpoint:
         self, scope: Scope, headers: Headers, message: Message, modern: bool
     ) -> dict[str, Any]:
         method = message.method
-        capabilities = {"tools": {"listChanged": False}}
+        capabilities = {"tools": {"listChanged": False}, **RESOURCE_CAPABILITIES}
+        if method in LISTS and message.params.get("cursor") is not None:
+            raise RPCError(
+                INVALID_PARAMS, "Invalid params: unknown cursor (the list has one page)."
+            )
         if modern:
             if method == "server/discover":
                 info, instructions = self._server_info()
@@ -262,12 +279,14 @@ class MCPEndpoint:
                     "instructions": instructions,
                 }
             elif method == "tools/list":
-                result = self._list_tools(message)
+                result = self._list_tools()
             elif method == "tools/call":
                 result = await self._call_tool(scope, message, headers)
+            elif method in RESOURCE_METHODS:
+                result = self._resources.answer(method, message.params, self._tools())
             else:
                 raise RPCError(METHOD_NOT_FOUND, f"Method not found: {_clipped(method)}")
-            result["resultType"] = "complete"
+            result.setdefault("resultType", "complete")
             if method != "tools/call":
                 result.update(ttlMs=0, cacheScope="public")
             result["_meta"] = {META_SERVER_INFO: self._server_info()[0]}
@@ -285,9 +304,11 @@ class MCPEndpoint:
         if method == "ping":
             return {}
         if method == "tools/list":
-            return self._list_tools(message)
+            return self._list_tools()
         if method == "tools/call":
             return await self._call_tool(scope, message)
+        if method in RESOURCE_METHODS:
+            return self._resources.answer(method, message.params, self._tools())
         raise RPCError(METHOD_NOT_FOUND, f"Method not found: {_clipped(method)}")
 
     def _tools(self) -> ToolSet:
@@ -296,11 +317,7 @@ class MCPEndpoint:
         except FileProblem as problem:
             raise RPCError(INTERNAL_ERROR, f"The tools cannot be built: {problem.reason}") from None
 
-    def _list_tools(self, message: Message) -> dict[str, Any]:
-        if message.params.get("cursor") is not None:
-            raise RPCError(
-                INVALID_PARAMS, "Invalid params: unknown cursor (the list has one page)."
-            )
+    def _list_tools(self) -> dict[str, Any]:
         return {"tools": self._tools().listing}
 
     async def _call_tool(
@@ -323,13 +340,42 @@ class MCPEndpoint:
         if headers is not None:
             check_param_headers(arguments, tool.headers, headers)
         problems = tool.errors(arguments)
-        try:
-            if problems:
-                raise BadArgument("; ".join(problems))
+        if problems:
+            return tool_error("invalid_request", f"Invalid arguments: {'; '.join(problems)}")
+        if headers is not None and self._asks(tool, message):
+            caller = self._caller(scope)
+            decision = self._confirmation.decide(message.params, tool, arguments, caller)
+            if decision == "ask":
+                return self._confirmation.ask(tool, arguments, caller)
+            if decision != "accept":
+                return _not_confirmed(tool, decision)
+
+        async def run(sent: dict[str, Any]) -> dict[str, Any]:
             status, body, content_type = await call_through_app(
-                self._api, scope, self._forwarded, tool, tools.base_path, arguments
+                self._api, scope, self._forwarded, tool, tools.base_path, sent
             )
+            return tool_result(status, body, content_type)
+
+        budget = result_budget(message.meta, self._settings.mcp_result_chars)
+        try:
+            return await fit_result(tool, arguments, run, budget)
         except BadArgument as problem:
-            text = envelope("invalid_request", f"Invalid arguments: {problem}").decode()
-            return {"content": [{"type": "text", "text": text}], "isError": True}
-        return tool_result(status, body, content_type)
+            return tool_error("invalid_request", f"Invalid arguments: {problem}")
+
+    def _asks(self, tool: Tool, message: Message) -> bool:
+        """A 2026-07-28 call that waits for the user's yes: a consequential tool, confirmation
+        on, and a client that can show the question (no elicitation: served as before)."""
+        capabilities = message.meta.get(META_CAPABILITIES)
+        return self._settings.mcp_confirm and tool.confirm and can_elicit(capabilities)
+
+    def _caller(self, scope: Scope) -> bytes:
+        """The credentials the call would run with (and the host), as one digest."""
+        sent = sorted((k, v) for k, v in scope["headers"] if k.lower() in self._forwarded)
+        return hashlib.sha256(b"\0".join(k.lower() + b":" + v for k, v in sent)).digest()
+
+
+def _not_confirmed(tool: Tool, decision: str) -> dict[str, Any]:
+    """A declined (or dismissed) confirmation: nothing ran, and the model is told so."""
+    who = "declined" if decision == "decline" else "dismissed the confirmation of"
+    description = f"The user {who} {tool.name}; it was not run and nothing changed."
+    return tool_error("not_confirmed", description)

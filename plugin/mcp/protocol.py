@@ -21,6 +21,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import envelope
 from ..strict_json import NotJSON, parse
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "negotiate",
     "parse_message",
     "result_body",
+    "tool_error",
     "unsupported",
 ]
 
@@ -48,6 +50,9 @@ OLDER_VERSIONS = ("2025-03-26", "2024-11-05")
 META_VERSION = "io.modelcontextprotocol/protocolVersion"
 META_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities"
 META_SERVER_INFO = "io.modelcontextprotocol/serverInfo"
+
+# The body field a served method mirrors in the Mcp-Name header (SEP-2243).
+NAMED_BY = {"tools/call": "name", "resources/read": "uri"}
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -205,10 +210,11 @@ def check_modern_headers(
     method = header_value(method)
     if method != message.method:
         raise _mismatch("Mcp-Method", method, message.method)
-    if message.method == "tools/call" and "name" in message.params:
+    named = NAMED_BY.get(message.method)
+    if named is not None and named in message.params:
         name = header_value(name)
-        if name != message.params["name"]:
-            raise _mismatch("Mcp-Name", name, message.params["name"])
+        if name != message.params[named]:
+            raise _mismatch("Mcp-Name", name, message.params[named])
 
 
 def _matches(header: str, value: Any) -> bool:
@@ -256,3 +262,9 @@ def error_body(request_id: RequestId | None, error: RPCError) -> bytes:
         payload["data"] = error.data
     message: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "error": payload}
     return json.dumps(message).encode()
+
+
+def tool_error(error: str, description: str) -> dict[str, Any]:
+    """A ``tools/call`` result the model reads as a failure, in the one error envelope."""
+    text = envelope(error, description).decode()
+    return {"content": [{"type": "text", "text": text}], "isError": True}

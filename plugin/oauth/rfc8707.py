@@ -6,14 +6,24 @@ ChatGPT connectors and Claude name) and its HTTP API (``<base>``). A ``resource`
 (section 2). Without ``resource`` a token has no audience: the plugin flow, which never sends
 one, gets tokens for the API exactly as before, and ``/mcp`` refuses them (it only accepts
 tokens minted for it, as the MCP authorization spec requires).
+
+The API takes a token without an audience, or one for this server's API or its MCP endpoint
+(a tool call is an API call made with the MCP client's token); a token minted for this server
+under another name (before ``PLUGIN_PUBLIC_URL`` changed, or ``localhost`` for ``127.0.0.1``)
+is refused like any other audience's.
 """
 
 from __future__ import annotations
 
+from quart import Quart, g
+
+from ..config import Settings
+from ..errors import Unauthorized
 from ..mcp import MCP_PATH
+from .params import request_base_url
 from .rfc6749_errors import OAuthError
 
-__all__ = ["InvalidTarget", "mcp_resource", "resource_indicator"]
+__all__ = ["InvalidTarget", "mcp_resource", "refuse_other_audiences", "resource_indicator"]
 
 
 class InvalidTarget(OAuthError):
@@ -37,3 +47,22 @@ def resource_indicator(base_url: str | None, requested: str | None) -> str | Non
     if canonical not in (base_url, mcp_resource(base_url)):
         raise InvalidTarget(f"Unknown resource; this server is {mcp_resource(base_url)}.")
     return canonical
+
+
+def refuse_other_audiences(app: Quart, settings: Settings) -> None:
+    """After authentication, refuse an API call whose token was minted for another resource."""
+
+    @app.before_request
+    async def check_audience() -> None:
+        identity = g.get("identity")
+        if identity is None or identity.audience is None:
+            return
+        base_url = request_base_url(settings)
+        if base_url is None or identity.audience not in (base_url, mcp_resource(base_url)):
+            raise Unauthorized(
+                "The access token was not issued for this server (its resource).",
+                headers={
+                    "WWW-Authenticate": 'Bearer realm="plugin", error="invalid_token", '
+                    'error_description="The access token was not issued for this server"'
+                },
+            )

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
+from plugin.config import SERVERS
 from tests.conftest import SERVICE_TOKEN
 from tests.servers import REPO, LiveServer
 
@@ -60,6 +61,20 @@ def shared_server(folder: Path, env: dict[str, str]) -> Iterator[LiveServer]:
 def open_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """Auth none, no public URL: what ``make run`` starts."""
     yield from shared_server(tmp_path_factory.mktemp("open"), {})
+
+
+@pytest.fixture(scope="session")
+def uvicorn_open_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``open_server`` on the other server, for the tests of what the server changes."""
+    yield from shared_server(tmp_path_factory.mktemp("uvicorn"), {"PLUGIN_SERVER": "uvicorn"})
+
+
+@pytest.fixture(params=SERVERS)
+def open_server_on(request: pytest.FixtureRequest) -> LiveServer:
+    """``open_server`` on each ASGI server (``PLUGIN_SERVER``) in turn."""
+    name = "open_server" if request.param == "hypercorn" else f"{request.param}_open_server"
+    server: LiveServer = request.getfixturevalue(name)
+    return server
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """Hostile requests on the wire, where the test client cannot send them: request targets that
-begin with ``//``, control characters in the path reaching the log, and a web page's simple
-request to a server on localhost."""
+begin with ``//``, control characters in the path reaching the log, a web page's simple
+request to a server on localhost, and a request head too large (on each server)."""
 
 from __future__ import annotations
 
@@ -85,3 +85,15 @@ def test_a_web_page_cannot_write_through_a_simple_request(open_server: LiveServe
     rebound = httpx.post(url, json={"todo": "planted"}, headers={"Host": "rebind.attacker.example"})
     assert rebound.status_code == 400 and rebound.json()["error"] == "unknown_host"
     assert httpx.get(url).json()["todos"] == []
+
+
+def test_a_request_head_too_large_is_refused_431(open_server_on: LiveServer) -> None:
+    """Both servers bound a request's head: httptools has no bound of its own (under uvicorn a
+    30 MB header held the event loop for seconds), h11 has one under Hypercorn."""
+    for size, status in ((20_000, "200"), (100_000, "431")):
+        head, _ = exchange(
+            open_server_on,
+            f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: {'a' * size}\r\n"
+            "Connection: close\r\n\r\n",
+        )
+        assert head.split()[1] == status, (size, head)

@@ -17,8 +17,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize("host", ["localhost", "127.0.0.1"])
-def test_install_flow_over_http(open_server: LiveServer, host: str) -> None:
-    base = f"http://{host}:{open_server.port}"
+def test_install_flow_over_http(open_server_on: LiveServer, host: str) -> None:
+    base = f"http://{host}:{open_server_on.port}"
     with httpx.Client(base_url=base) as http:
         manifest_response = http.get("/.well-known/ai-plugin.json")
         assert manifest_response.headers["content-type"] == "application/json"
@@ -40,8 +40,8 @@ def test_install_flow_over_http(open_server: LiveServer, host: str) -> None:
         assert todos.json()["todos"] == []
 
 
-def test_head_over_http(open_server: LiveServer) -> None:
-    with httpx.Client(base_url=open_server.url) as http:
+def test_head_over_http(open_server_on: LiveServer) -> None:
+    with httpx.Client(base_url=open_server_on.url) as http:
         for path in ("/.well-known/ai-plugin.json", "/openapi.yaml", "/logo.png"):
             body = http.get(path).content
             head = http.head(path)

@@ -1,18 +1,24 @@
-"""The server's life: restarts keep the data, SIGTERM drains requests, workers, hypercorn."""
+"""The server's life: restarts keep the data, SIGTERM drains requests, workers, hypercorn.
+
+What differs between the servers (``PLUGIN_SERVER``) runs on each: start and stop, the drain,
+the event loop and the access line, workers, a handler whose client went away."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import signal
+import socket
+import sqlite3
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
-from plugin.config import PROJECT_ROOT
+from plugin.config import PROJECT_ROOT, SERVERS
 from tests.conftest import SERVICE_TOKEN
 from tests.servers import LiveServer
 
@@ -32,10 +38,11 @@ def test_data_survives_a_restart(live_server: Callable[..., LiveServer]) -> None
     assert second.stop(signal.SIGINT) == 0  # Ctrl-C is as graceful as SIGTERM
 
 
+@pytest.mark.parametrize("asgi_server", SERVERS)
 async def test_sigterm_drains_requests_in_flight(
-    live_server: Callable[..., LiveServer],
+    live_server: Callable[..., LiveServer], asgi_server: str
 ) -> None:
-    server = live_server()
+    server = live_server({"PLUGIN_SERVER": asgi_server})
     assert server.process is not None
     limits = httpx.Limits(max_connections=50)
     async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=30) as http:
@@ -61,7 +68,8 @@ async def test_sigterm_drains_requests_in_flight(
     assert len(acknowledged) >= 30
     statuses = {result.status_code for result in results if isinstance(result, httpx.Response)}
     assert statuses <= {200, 503}, statuses
-    restarted = live_server()
+    assert "group commit: " in server.log()  # the app's lifespan ended: the batch is written
+    restarted = live_server({"PLUGIN_SERVER": asgi_server})
     stored = httpx.get(f"{restarted.url}/todos/ann", params={"limit": 500}).json()["items"]
     assert acknowledged.items() <= {item["id"]: item["todo"] for item in stored}.items()
 
@@ -108,23 +116,33 @@ def runs_uvloop(pid: int) -> bool:
     return "/uvloop/loop." in Path(f"/proc/{pid}/maps").read_text()
 
 
-@pytest.mark.parametrize("event_loop", ["uvloop", "asyncio"])
+@pytest.mark.parametrize(
+    ("asgi_server", "event_loop"),
+    [("hypercorn", "uvloop"), ("hypercorn", "asyncio"), ("uvicorn", "asyncio")],
+)  # uvicorn on uvloop, the default: in the workers' test
 def test_the_server_runs_on_the_configured_event_loop(
-    live_server: Callable[..., LiveServer], event_loop: str
+    live_server: Callable[..., LiveServer], asgi_server: str, event_loop: str
 ) -> None:
-    env = {} if event_loop == "uvloop" else {"PLUGIN_EVENT_LOOP": "asyncio"}  # uvloop: default
+    env = {"PLUGIN_SERVER": asgi_server}
+    if event_loop == "asyncio":  # uvloop is the default
+        env["PLUGIN_EVENT_LOOP"] = "asyncio"
     server = live_server(env)
     assert server.process is not None
     assert httpx.post(f"{server.url}/todos/ann", json={"todo": "loop"}).status_code == 200
     assert httpx.get(f"{server.url}/todos/ann").json()["todos"] == ["loop"]
     assert runs_uvloop(server.process.pid) is (event_loop == "uvloop")
-    assert f"event loop {event_loop})" in server.log()
+    assert f"(server {asgi_server}, auth none, event loop {event_loop})" in server.log()
+    # One access line, ours: the server's own access log is off.
+    log = server.log_once(" GET /todos/ann 200 ")
+    assert "plugin.access: 127.0.0.1 POST /todos/ann 200 " in log
+    assert log.count("/todos/ann") == 2
 
 
+@pytest.mark.parametrize("asgi_server", SERVERS)
 async def test_two_workers_serve_and_share_one_database(
-    live_server: Callable[..., LiveServer],
+    live_server: Callable[..., LiveServer], asgi_server: str
 ) -> None:
-    server = live_server(args=["--workers", "2"])
+    server = live_server(args=["--workers", "2", "--server", asgi_server])
     assert server.process is not None
     workers = spawned_workers(server.process.pid)
     assert len(workers) == 2
@@ -145,10 +163,33 @@ async def test_two_workers_serve_and_share_one_database(
     assert served == set(workers), "one worker never answered"
     assert all(runs_uvloop(pid) for pid in workers)  # the default loop, in each worker too
     assert len(ids) == 60 * (round_ + 1)
+    server.log_once("plugin.access: 127.0.0.1 POST /todos/ann 200 ")  # workers log too
     assert server.stop() == 0
+    assert spawned_workers(server.process.pid) == []
     single = live_server()
     stored = httpx.get(f"{single.url}/todos/ann", params={"limit": 500}).json()["items"]
     assert {item["id"] for item in stored} == ids
+
+
+@pytest.mark.parametrize("asgi_server", SERVERS)
+def test_a_handler_runs_to_its_end_when_its_client_goes_away(
+    tmp_path: Path, live_server: Callable[..., LiveServer], asgi_server: str
+) -> None:
+    """On either server: a write whose client left is still done, and its line logged with 200
+    (a cancelled handler would have logged no status)."""
+    server = live_server({"PLUGIN_SERVER": asgi_server})
+    lock = sqlite3.connect(tmp_path / "live.sqlite3", isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")  # the server's write now waits for this lock
+    body = b'{"todo": "left behind"}'
+    head = f"POST /todos/gone HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
+    with socket.create_connection(("127.0.0.1", server.port)) as raw:
+        raw.sendall(head.encode() + b"Content-Type: application/json\r\n\r\n" + body)
+        time.sleep(0.3)  # the handler is waiting for the lock (if not yet, the test still holds)
+    time.sleep(0.3)  # the server has seen the connection close
+    lock.execute("ROLLBACK")
+    lock.close()
+    server.log_once("plugin.access: 127.0.0.1 POST /todos/gone 200 ")
+    assert httpx.get(f"{server.url}/todos/gone").json()["todos"] == ["left behind"]
 
 
 def test_hypercorn_loads_the_factory_with_plugin_env(tmp_path: Path) -> None:

@@ -1,10 +1,12 @@
 """``/mcp`` on the real server: the official MCP client, raw HTTP for each protocol version,
-live spec edits, per-user isolation and bad input."""
+live spec and widget edits, per-user isolation and bad input."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -56,8 +58,15 @@ def tool_names(server: LiveServer) -> list[str]:
     return [tool["name"] for tool in answer["result"]["tools"]]
 
 
-@pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
-def test_official_client_lists_calls_and_gets_error_results(server: LiveServer, mode: str) -> None:
+@pytest.mark.parametrize(
+    ("asgi_server", "mode"),
+    [("hypercorn", "legacy"), ("hypercorn", "2026-07-28"), ("uvicorn", "2026-07-28")],
+)
+def test_official_client_lists_calls_and_gets_error_results(
+    live_server: Callable[..., LiveServer], asgi_server: str, mode: str
+) -> None:
+    server = live_server({"PLUGIN_SERVER": asgi_server})
+
     async def scenario() -> None:
         async with Client(f"{server.url}/mcp", mode=mode) as client:
             listed = await client.list_tools()
@@ -135,6 +144,41 @@ def test_live_edit_shows_new_tools_and_a_broken_edit_keeps_them(
     assert tool_names(server)[-1] == "countTodos"
     spec.write_text(original + "\n  broken: [\n")
     assert tool_names(server)[-1] == "countTodos"
+
+
+def test_official_client_lists_and_reads_the_widget_and_sees_an_edit_at_the_next_read(
+    live_server: Callable[..., LiveServer], plugin_root: Path
+) -> None:
+    server = live_server({"PLUGIN_ROOT": str(plugin_root)})
+    widget = plugin_root / "static" / "widgets" / "todos.html"
+    uri = "ui://widget/static/widgets/todos.html"
+
+    async def scenario(mode: str, title: str) -> None:
+        async with Client(f"{server.url}/mcp", mode=mode) as client:
+            assert client.protocol_version == ("2025-11-25" if mode == "legacy" else "2026-07-28")
+            capabilities = client.server_capabilities
+            assert capabilities.resources is not None
+            assert capabilities.extensions == {
+                "io.modelcontextprotocol/ui": {"mimeTypes": ["text/html;profile=mcp-app"]}
+            }
+            tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+            meta = tools["getTodos"].meta or {}
+            assert meta["ui"] == {"resourceUri": uri} and meta["openai/outputTemplate"] == uri
+            (listed,) = (await client.list_resources()).resources
+            assert (listed.uri, listed.mime_type) == (uri, "text/html;profile=mcp-app")
+            (content,) = (await client.read_resource(uri)).contents
+            assert content.mime_type == "text/html;profile=mcp-app"
+            assert f"<title>{title}</title>" in content.text  # type: ignore[union-attr]
+            assert (content.meta or {})["ui"]["csp"]["connectDomains"] == []
+            edited = widget.read_text().replace(f"<title>{title}</title>", f"<title>{mode}</title>")
+            widget.write_text(edited)
+            stamp = time.time() + 2  # a save a moment later, even on a coarse clock
+            os.utime(widget, (stamp, stamp))
+            (content,) = (await client.read_resource(uri)).contents
+            assert f"<title>{mode}</title>" in content.text  # type: ignore[union-attr]
+
+    asyncio.run(scenario("legacy", "Todos"))
+    asyncio.run(scenario("auto", "legacy"))  # server/discover, then 2026-07-28
 
 
 def test_users_never_see_each_others_todos(server: LiveServer) -> None:

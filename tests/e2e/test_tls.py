@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from plugin.config import SERVERS
 from tests.servers import REPO, LiveServer, free_port
 from tests.tls import make_certificate
 
@@ -37,13 +38,15 @@ def _handshake(port: int, cafile: Path, version: ssl.TLSVersion) -> str:
         return f"refused: {error.reason}"
 
 
+@pytest.mark.parametrize("asgi_server", SERVERS)
 def test_https_tls12_plus_and_the_redirect_port(
-    tmp_path: Path, live_server: Callable[..., LiveServer]
+    tmp_path: Path, live_server: Callable[..., LiveServer], asgi_server: str
 ) -> None:
     certfile, keyfile = make_certificate(tmp_path)
     redirect_port = free_port()
     server = live_server(
         {
+            "PLUGIN_SERVER": asgi_server,
             "PLUGIN_CERTFILE": str(certfile),
             "PLUGIN_KEYFILE": str(keyfile),
             "PLUGIN_REDIRECT_HTTP_PORT": str(redirect_port),
@@ -63,6 +66,9 @@ def test_https_tls12_plus_and_the_redirect_port(
         page = plain.get("/privacy?x=1")
         assert page.status_code == 308
         assert page.headers["location"] == f"{base}/privacy?x=1"
+        # The server believes no forwarding header: the request came in over plain HTTP.
+        forwarded = plain.get("/privacy", headers={"X-Forwarded-Proto": "https"})
+        assert forwarded.status_code == 308
         # ChatGPT follows no redirect for these: a clear refusal instead.
         for response in (
             plain.get("/.well-known/ai-plugin.json"),
