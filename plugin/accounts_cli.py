@@ -19,7 +19,7 @@ from typing import Any
 from .accounts import AccountError, add_client, add_user, check_password, create_key
 from .auth.passwords import hash_password
 from .config import Settings
-from .storage import Store, open_store
+from .storage import Store, open_configured_store
 from .storage.records import OAuthClient
 
 __all__ = ["register"]
@@ -186,7 +186,7 @@ async def _oauth_remove(store: Store, args: argparse.Namespace) -> tuple[dict[st
 
 
 async def _run_action(settings: Settings, action: Action, args: argparse.Namespace) -> Any:
-    store = await open_store(settings.database)
+    store = await open_configured_store(settings)
     try:
         return await action(store, args)
     finally:

@@ -29,7 +29,7 @@ from .plugin_files import PluginFiles, PluginFilesMiddleware
 from .proxy import install_proxy
 from .recent_calls import is_console_path
 from .state import AppState
-from .storage import open_store
+from .storage import open_configured_store
 
 __all__ = ["create_app"]
 
@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None, clock: Clock = time.time) -> Qu
 
     @app.before_serving
     async def open_database() -> None:
-        state.store = await open_store(settings.database, settings.database_busy_timeout)
+        state.store = await open_configured_store(settings)
         if settings.auth == "service_http" and not settings.verification_token:
             logger.warning(
                 "PLUGIN_VERIFICATION_TOKEN is not set: the manifest has no verification token "

@@ -8,10 +8,11 @@ import asyncio
 import gc
 import logging
 import os
+import secrets
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,15 @@ def _loop_factory(event_loop: str) -> Callable[[], asyncio.AbstractEventLoop] | 
     return uvloop.new_event_loop
 
 
+def worker_environ(settings: Settings) -> dict[str, str]:
+    """The ``PLUGIN_*`` variables worker processes rebuild ``settings`` from, with one MCP state
+    secret drawn for all of them when none is set: a confirmation one worker asks, another
+    may receive the answer to."""
+    if not settings.mcp_state_secret:
+        settings = replace(settings, mcp_state_secret=secrets.token_urlsafe(32))
+    return settings.to_environ()
+
+
 def run_server(settings: Settings, args: argparse.Namespace) -> int:
     status = check_at_startup(settings) or db_cli.prepare_database(settings)
     if status:
@@ -167,7 +177,7 @@ def run_server(settings: Settings, args: argparse.Namespace) -> int:
             runner.run(serve(serving_app(settings), config))
         return 0
     # Worker processes are spawned and rebuild the settings from the environment.
-    os.environ.update(settings.to_environ())
+    os.environ.update(worker_environ(settings))
     config.workers = settings.workers
     config.worker_class = settings.event_loop  # Hypercorn's names: "uvloop", "asyncio"
     config.application_path = "plugin.cli:serving_app()"

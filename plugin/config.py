@@ -101,6 +101,9 @@ class Settings:
     signin_failures_account_wide: int = 100  # from every address; see oauth/signin_limits.py
     # mcp
     mcp: bool = True
+    mcp_confirm: bool = True  # 2026-07-28 clients ask the user before a consequential call
+    mcp_result_chars: int = 40_000  # a tool result's budget when the client declares none
+    mcp_state_secret: str = _secret()  # signs the confirmation round trip; random if unset
     # devloop: proxy mode (an upstream API behind the local plugin files) and the console
     upstream: str = field(default="", repr=False)  # its userinfo may hold a password
     upstream_timeout: float = 30.0
@@ -183,6 +186,12 @@ class Settings:
             "must be an absolute http(s) URL such as https://api.example.com",
         )
         _check(self.upstream_timeout > 0, "upstream_timeout", "must be more than 0 seconds")
+        _check(self.mcp_result_chars >= 1000, "mcp_result_chars", "must be at least 1000")
+        _check(
+            not self.mcp_state_secret or len(self.mcp_state_secret) >= 32,
+            "mcp_state_secret",
+            "must have at least 32 characters",
+        )
         _check(
             not self.admin_token or len(self.admin_token) >= 16,
             "admin_token",

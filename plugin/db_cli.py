@@ -17,11 +17,27 @@ from typing import Any
 import asyncpg
 
 from .config import Settings, is_database_url
-from .storage import SchemaTooNewError, latest_version, open_store, schema_version
+from .storage import (
+    CORE,
+    MigrationFailedError,
+    MigrationsError,
+    Schema,
+    SchemaTooNewError,
+    open_configured_store,
+    plugin_schema,
+    schema_version,
+)
 
 __all__ = ["prepare_database", "register"]
 
-DATABASE_ERRORS = (SchemaTooNewError, OSError, sqlite3.Error, asyncpg.PostgresError)
+DATABASE_ERRORS = (
+    SchemaTooNewError,
+    MigrationFailedError,
+    MigrationsError,
+    OSError,
+    sqlite3.Error,
+    asyncpg.PostgresError,
+)
 
 
 def _fail(error: BaseException) -> int:
@@ -30,9 +46,15 @@ def _fail(error: BaseException) -> int:
     return 2
 
 
-async def _migrate(database: str) -> None:
-    store = await open_store(database)
+async def _migrate(settings: Settings) -> None:
+    store = await open_configured_store(settings)
     await store.close()
+
+
+def _schemas(settings: Settings) -> list[Schema]:
+    """The server's schema and the plugin's own, if it has migrations."""
+    plugin = plugin_schema(settings)
+    return [CORE] if plugin is None else [CORE, plugin]
 
 
 def prepare_database(settings: Settings) -> int:
@@ -44,7 +66,7 @@ def prepare_database(settings: Settings) -> int:
             path = Path(settings.database)
             path.parent.mkdir(parents=True, exist_ok=True)
             sqlite3.connect(path).close()
-        asyncio.run(_migrate(settings.database))
+        asyncio.run(_migrate(settings))
     except DATABASE_ERRORS as error:
         return _fail(error)
     return 0
@@ -53,23 +75,29 @@ def prepare_database(settings: Settings) -> int:
 def _migrate_command(settings: Settings, args: argparse.Namespace) -> int:
     status = prepare_database(settings)
     if status == 0:
-        print(f"database at schema version {latest_version()}")
+        for schema in _schemas(settings):
+            print(f"{schema.describe()} at version {schema.latest}")
     return status
 
 
 def _check_command(settings: Settings, args: argparse.Namespace) -> int:
-    """0 when the schema is current, 1 when ``db migrate`` has work to do, 2 when unusable."""
+    """0 when every schema is current, 1 when ``db migrate`` has work to do, 2 when unusable."""
+    behind = False
     try:
-        found = asyncio.run(schema_version(settings.database))
+        for schema in _schemas(settings):
+            found = asyncio.run(schema_version(settings.database, schema))
+            if found > schema.latest:
+                raise SchemaTooNewError(schema, found)
+            if found < schema.latest:
+                behind = True
+                print(
+                    f"{schema.describe()} at version {found}; run `db migrate` for {schema.latest}"
+                )
+            else:
+                print(f"{schema.describe()} at version {found} (current)")
     except DATABASE_ERRORS as error:
         return _fail(error)
-    if found > latest_version():
-        return _fail(SchemaTooNewError(found))
-    if found < latest_version():
-        print(f"database at schema version {found}; run `db migrate` for {latest_version()}")
-        return 1
-    print(f"database at schema version {found} (current)")
-    return 0
+    return 1 if behind else 0
 
 
 def register(commands: Any) -> None:

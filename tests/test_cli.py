@@ -13,8 +13,8 @@ from wsgiref.handlers import format_date_time
 import hypercorn.config
 import pytest
 
-from plugin.cli import _hypercorn_config, main
-from plugin.config import PROJECT_ROOT, load_settings
+from plugin.cli import _hypercorn_config, main, worker_environ
+from plugin.config import PROJECT_ROOT, Settings, load_settings
 
 
 def run_main(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -113,3 +113,15 @@ def test_the_date_header_is_built_once_a_second(monkeypatch: pytest.MonkeyPatch)
     assert config.response_headers("h11") == config.response_headers("h11")[:2]
     now[0] += 0.3
     assert date() == format_date_time(now[0]).encode() != first
+
+
+def test_workers_rebuild_one_mcp_state_secret(make_settings: Callable[..., Settings]) -> None:
+    environ = worker_environ(make_settings())
+    secret = environ["PLUGIN_MCP_STATE_SECRET"]
+    assert len(secret) >= 32
+    assert load_settings(environ).mcp_state_secret == secret  # every worker, the same key
+    assert worker_environ(make_settings())["PLUGIN_MCP_STATE_SECRET"] != secret
+    chosen = "s" * 40
+    assert (
+        worker_environ(make_settings(mcp_state_secret=chosen))["PLUGIN_MCP_STATE_SECRET"] == chosen
+    )

@@ -52,27 +52,47 @@ def test_output_schema_is_self_contained_json_schema() -> None:
     assert "nullable" not in str(output)
 
 
-def test_annotations_follow_the_method_and_is_consequential() -> None:
-    spec = shipped_spec()
-    operation(spec, "/todos/{username}", "post")["x-openai-isConsequential"] = False
-    operation(spec, "/todos/{username}", "get")["x-openai-isConsequential"] = True
-    tools = build_tools(spec).tools
-    assert tools["getTodos"].definition["annotations"] == {
-        "readOnlyHint": False,
-        "destructiveHint": True,
+def test_every_shipped_tool_states_every_hint_and_a_title() -> None:
+    tools = build_tools(shipped_spec()).tools
+    hints = {name: tool.definition["annotations"] for name, tool in tools.items()}
+    assert hints == {
+        "getTodos": {
+            "readOnlyHint": True,
+            "destructiveHint": False,
+            "idempotentHint": True,
+            "openWorldHint": False,
+            "title": "Get todos",
+        },
+        "addTodo": {
+            "readOnlyHint": False,
+            "destructiveHint": False,
+            "idempotentHint": False,
+            "openWorldHint": False,
+            "title": "Add todo",
+        },
+        "deleteTodo": {  # x-mcp: a position names the next todo once this one is gone
+            "readOnlyHint": False,
+            "destructiveHint": True,
+            "idempotentHint": False,
+            "openWorldHint": False,
+            "title": "Delete todo",
+        },
+        "deleteTodoById": {
+            "readOnlyHint": False,
+            "destructiveHint": True,
+            "idempotentHint": True,
+            "openWorldHint": False,
+            "title": "Delete todo by id",
+        },
     }
-    assert tools["addTodo"].definition["annotations"] == {
-        "readOnlyHint": False,
-        "destructiveHint": False,
+    assert {name: tool.definition["title"] for name, tool in tools.items()} == {
+        name: annotations["title"] for name, annotations in hints.items()
     }
-    assert tools["deleteTodo"].definition["annotations"] == {
-        "readOnlyHint": False,
-        "destructiveHint": True,
-        "idempotentHint": True,
-    }
-    assert build_tools(shipped_spec()).tools["getTodos"].definition["annotations"] == {
-        "readOnlyHint": True
-    }
+    assert [name for name, tool in tools.items() if tool.confirm] == [
+        "deleteTodo",
+        "deleteTodoById",
+    ]
+    assert tools["getTodos"].paging is not None and tools["addTodo"].paging is None
 
 
 def test_x_mcp_renames_rewrites_and_excludes() -> None:

@@ -10,6 +10,8 @@ JSON objects; GET and DELETE (the optional SSE stream and session end) are 405.
 
 from __future__ import annotations
 
+import hashlib
+import os
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,13 +24,16 @@ from ..errors import APIError, Unauthorized, envelope
 from ..live_file import FileProblem
 from ..plugin_files import PluginFiles
 from ..public_url import LOOPBACK_HOSTS, public_base_url
+from .budget import fit_result, result_budget
 from .calls import BadArgument, call_through_app, forwarded_headers, tool_result
 from .catalog import ToolCatalog
+from .confirmation import Confirmation, can_elicit
 from .protocol import (
     INTERNAL_ERROR,
     INVALID_PARAMS,
     INVALID_REQUEST,
     LEGACY_VERSIONS,
+    META_CAPABILITIES,
     META_SERVER_INFO,
     METHOD_NOT_FOUND,
     SUPPORTED_VERSIONS,
@@ -41,9 +46,10 @@ from .protocol import (
     negotiate,
     parse_message,
     result_body,
+    tool_error,
     unsupported,
 )
-from .tools import ToolSet
+from .tools import Tool, ToolSet
 
 __all__ = ["MCP_PATH", "RESOURCE_METADATA_PATH", "MCPEndpoint"]
 
@@ -133,6 +139,8 @@ class MCPEndpoint:
         self._authenticator = authenticator
         self._catalog = ToolCatalog(files)
         self._forwarded = forwarded_headers(settings.api_key_header)
+        secret = settings.mcp_state_secret.encode() or os.urandom(32)
+        self._confirmation = Confirmation(secret)
         origins = set(settings.cors_origins)
         if settings.base_url:
             parts = urlsplit(settings.base_url)
@@ -267,7 +275,7 @@ class MCPEndpoint:
                 result = await self._call_tool(scope, message, headers)
             else:
                 raise RPCError(METHOD_NOT_FOUND, f"Method not found: {_clipped(method)}")
-            result["resultType"] = "complete"
+            result.setdefault("resultType", "complete")
             if method != "tools/call":
                 result.update(ttlMs=0, cacheScope="public")
             result["_meta"] = {META_SERVER_INFO: self._server_info()[0]}
@@ -323,13 +331,42 @@ class MCPEndpoint:
         if headers is not None:
             check_param_headers(arguments, tool.headers, headers)
         problems = tool.errors(arguments)
-        try:
-            if problems:
-                raise BadArgument("; ".join(problems))
+        if problems:
+            return tool_error("invalid_request", f"Invalid arguments: {'; '.join(problems)}")
+        if headers is not None and self._asks(tool, message):
+            caller = self._caller(scope)
+            decision = self._confirmation.decide(message.params, tool, arguments, caller)
+            if decision == "ask":
+                return self._confirmation.ask(tool, arguments, caller)
+            if decision != "accept":
+                return _not_confirmed(tool, decision)
+
+        async def run(sent: dict[str, Any]) -> dict[str, Any]:
             status, body, content_type = await call_through_app(
-                self._api, scope, self._forwarded, tool, tools.base_path, arguments
+                self._api, scope, self._forwarded, tool, tools.base_path, sent
             )
+            return tool_result(status, body, content_type)
+
+        budget = result_budget(message.meta, self._settings.mcp_result_chars)
+        try:
+            return await fit_result(tool, arguments, run, budget)
         except BadArgument as problem:
-            text = envelope("invalid_request", f"Invalid arguments: {problem}").decode()
-            return {"content": [{"type": "text", "text": text}], "isError": True}
-        return tool_result(status, body, content_type)
+            return tool_error("invalid_request", f"Invalid arguments: {problem}")
+
+    def _asks(self, tool: Tool, message: Message) -> bool:
+        """A 2026-07-28 call that waits for the user's yes: a consequential tool, confirmation
+        on, and a client that can show the question (no elicitation: served as before)."""
+        capabilities = message.meta.get(META_CAPABILITIES)
+        return self._settings.mcp_confirm and tool.confirm and can_elicit(capabilities)
+
+    def _caller(self, scope: Scope) -> bytes:
+        """The credentials the call would run with (and the host), as one digest."""
+        sent = sorted((k, v) for k, v in scope["headers"] if k.lower() in self._forwarded)
+        return hashlib.sha256(b"\0".join(k.lower() + b":" + v for k, v in sent)).digest()
+
+
+def _not_confirmed(tool: Tool, decision: str) -> dict[str, Any]:
+    """A declined (or dismissed) confirmation: nothing ran, and the model is told so."""
+    who = "declined" if decision == "decline" else "dismissed the confirmation of"
+    description = f"The user {who} {tool.name}; it was not run and nothing changed."
+    return tool_error("not_confirmed", description)

@@ -21,6 +21,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import envelope
 from ..strict_json import NotJSON, parse
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "negotiate",
     "parse_message",
     "result_body",
+    "tool_error",
     "unsupported",
 ]
 
@@ -256,3 +258,9 @@ def error_body(request_id: RequestId | None, error: RPCError) -> bytes:
         payload["data"] = error.data
     message: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "error": payload}
     return json.dumps(message).encode()
+
+
+def tool_error(error: str, description: str) -> dict[str, Any]:
+    """A ``tools/call`` result the model reads as a failure, in the one error envelope."""
+    text = envelope(error, description).decode()
+    return {"content": [{"type": "text", "text": text}], "isError": True}

@@ -3,10 +3,11 @@ place a developer describes the API.
 
 Each operation's path, query and JSON body parameters are flattened into one input schema (a
 body property whose name is taken by a parameter gets the stable suffix ``_body``); the
-description comes from ``summary``/``description``; annotations come from the HTTP method and
-``x-openai-isConsequential``. The ``x-mcp`` extension on an operation renames the tool
-(``name``), rewrites its description for MCP (``description``) or leaves it out
-(``exclude: true``). Building never fails on a valid spec: what an MCP client would reject is
+description comes from ``summary``/``description``; the annotations from the HTTP method and
+``x-openai-isConsequential`` (see ``hints``). The ``x-mcp`` extension on an operation renames the
+tool (``name``), rewrites its description for MCP (``description``), overrides a hint or the
+``title``, opts out of confirmation (``confirm: false``), names its paging (``paging``) or leaves
+it out (``exclude: true``). Building never fails on a valid spec: what an MCP client would reject is
 fixed up and reported in ``problems`` (``python main.py check`` shows them).
 """
 
@@ -21,6 +22,8 @@ from urllib.parse import urlsplit
 import jsonschema_rs
 
 from ..documents import PLACEHOLDER
+from .hints import derive_hints
+from .paging import Paging, find_paging
 from .schemas import json_schema, resolve
 
 __all__ = ["Argument", "Tool", "ToolProblem", "ToolSet", "build_tools"]
@@ -57,6 +60,8 @@ class Tool:
     # (argument, header suffix): arguments a 2026-07-28 client mirrors in Mcp-Param-<suffix>
     headers: tuple[tuple[str, str], ...]
     validator: Any = field(compare=False, repr=False)  # a jsonschema_rs validator, or None
+    confirm: bool = False  # a 2026-07-28 client asks the user before it runs
+    paging: Paging | None = None  # the operation's own limit/offset paging
 
     def errors(self, arguments: dict[str, Any]) -> list[str]:
         """What is wrong with ``arguments`` against the input schema, for the model to fix."""
@@ -306,20 +311,6 @@ def _description(operation: dict[str, Any], extension: dict[str, Any]) -> tuple[
     return "\n\n".join(parts), bool(parts)
 
 
-def _annotations(method: str, operation: dict[str, Any]) -> dict[str, Any]:
-    annotations: dict[str, Any] = {"readOnlyHint": method == "get"}
-    if method == "delete":
-        annotations["destructiveHint"] = True
-    if method in ("put", "delete"):
-        annotations["idempotentHint"] = True
-    consequential = operation.get("x-openai-isConsequential")
-    if consequential is True:
-        annotations.update(readOnlyHint=False, destructiveHint=True)
-    elif consequential is False and method != "get":
-        annotations["destructiveHint"] = False
-    return annotations
-
-
 def _base_path(spec: dict[str, Any]) -> str:
     """The path prefix of the first server URL: where the operations live on this app."""
     servers = spec.get("servers") or [{}]
@@ -385,7 +376,7 @@ def build_tools(spec: dict[str, Any]) -> ToolSet:
             builder.problem(
                 where,
                 "x-mcp",
-                "x-mcp must be a mapping (name, description, exclude); ignored",
+                "x-mcp must be a mapping (name, description, title, hints, exclude); ignored",
                 "write x-mcp: {name: ..., description: ...} or x-mcp: {exclude: true}",
             )
             extension = {}
@@ -402,15 +393,30 @@ def build_tools(spec: dict[str, Any]) -> ToolSet:
                 "add a summary saying what the operation does (or x-mcp: {description: ...})",
             )
         input_schema, arguments, has_body = builder.input(where, operation, shared)
+        hints = derive_hints(method, name, operation, extension)
+        for problem in hints.problems:
+            builder.problem(
+                where, problem.field, problem.message, problem.fix, severity=problem.severity
+            )
         definition: dict[str, Any] = {
             "name": name,
+            "title": hints.annotations["title"],
             "description": description,
             "inputSchema": input_schema,
-            "annotations": _annotations(method, operation),
+            "annotations": hints.annotations,
         }
         output_schema = builder.output(where, operation)
         if output_schema is not None:
             definition["outputSchema"] = output_schema
+        query = {str(a.key): a.name for a in arguments if a.location == "query"}
+        paging, unusable = find_paging(query, output_schema, extension)
+        if unusable:
+            builder.problem(
+                where,
+                "x-mcp.paging",
+                f"{unusable}; results over a client's size limit are refused, not paged",
+                "name the operation's limit and offset parameters and its next-page field",
+            )
         try:
             validator = jsonschema_rs.validator_for(input_schema)
         except ValueError as error:
@@ -436,5 +442,7 @@ def build_tools(spec: dict[str, Any]) -> ToolSet:
                 if "x-mcp-header" in schema
             ),
             validator=validator,
+            confirm=hints.confirm,
+            paging=paging,
         )
     return ToolSet(tools, tuple(builder.problems), _base_path(spec))

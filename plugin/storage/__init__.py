@@ -7,39 +7,60 @@ per-user isolation lives in this layer. SQLite (aiosqlite) is the embedded defau
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from ..config import DATABASE_BUSY_TIMEOUT, is_database_url
+from ..config import DATABASE_BUSY_TIMEOUT, Settings, is_database_url
 from .base import DatabaseBusyError, Store, Todo
-from .migrations import SchemaTooNewError, latest_version
+from .migrations import CORE, MigrationFailedError, Schema, SchemaTooNewError, latest_version
+from .plugin_migrations import MigrationsError, plugin_schema
 from .postgres import PostgresStore, postgres_schema_version
 from .sqlite import SQLiteStore, sqlite_schema_version
 
 __all__ = [
+    "CORE",
     "DatabaseBusyError",
+    "MigrationFailedError",
+    "MigrationsError",
+    "Schema",
     "SchemaTooNewError",
     "Store",
     "Todo",
     "latest_version",
+    "open_configured_store",
     "open_store",
+    "plugin_schema",
     "schema_version",
 ]
 
 
-async def open_store(database: str | Path, busy_timeout: float = DATABASE_BUSY_TIMEOUT) -> Store:
-    """Open (and migrate) the configured database: a SQLite file or a PostgreSQL URL.
+async def open_store(
+    database: str | Path,
+    busy_timeout: float = DATABASE_BUSY_TIMEOUT,
+    plugin: Schema | None = None,
+) -> Store:
+    """Open (and migrate, with the ``plugin``'s own history after the server's) the configured
+    database: a SQLite file or a PostgreSQL URL.
 
     An operation waits at most ``busy_timeout`` seconds for another connection's lock, then
     fails with :class:`DatabaseBusyError`.
     """
     database = str(database)
+    schemas: Sequence[Schema] = (CORE,) if plugin is None else (CORE, plugin)
     if is_database_url(database):
-        return await PostgresStore.open(database, busy_timeout)
-    return await SQLiteStore.open(Path(database), busy_timeout)
+        return await PostgresStore.open(database, busy_timeout, schemas)
+    return await SQLiteStore.open(Path(database), busy_timeout, schemas)
 
 
-async def schema_version(database: str) -> int:
-    """The database's schema version, without migrating it (0 for a new database)."""
+async def open_configured_store(settings: Settings) -> Store:
+    """The configured database, migrated to the server's schema and then the plugin's."""
+    return await open_store(
+        settings.database, settings.database_busy_timeout, plugin_schema(settings)
+    )
+
+
+async def schema_version(database: str, schema: Schema = CORE) -> int:
+    """The version of ``schema`` in the database, without migrating it (0 for a new one)."""
     if is_database_url(database):
-        return await postgres_schema_version(database)
-    return await sqlite_schema_version(Path(database))
+        return await postgres_schema_version(database, schema)
+    return await sqlite_schema_version(Path(database), schema)

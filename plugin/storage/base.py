@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .records import (
     ApiKey,
@@ -17,6 +17,9 @@ from .records import (
     UnusedClients,
     User,
 )
+
+if TYPE_CHECKING:  # database.py runs queries.py's operations, which return these records
+    from .database import Database
 
 __all__ = ["DatabaseBusyError", "Store", "Todo"]
 
@@ -39,7 +42,11 @@ class Todo:
 
 
 class Store(Protocol):
-    """What the handlers may ask of a database; every query is scoped to one owner."""
+    """What the server asks of a database; every query is scoped to one owner or account."""
+
+    @property
+    def database(self) -> Database:
+        """The handle a plugin's handlers get: their own SQL, run as the store runs its own."""
 
     async def list_todos(self, owner: str, limit: int, offset: int) -> list[Todo]:
         """Up to ``limit`` todos of ``owner`` in insertion order, skipping ``offset``."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from typing import ParamSpec, TypeVar
@@ -28,7 +28,15 @@ import asyncpg
 
 from ..config import DATABASE_BUSY_TIMEOUT
 from .base import DatabaseBusyError
-from .migrations import CREATE_VERSION_TABLE, READ_VERSION, pending_steps
+from .migrations import (
+    ADD_NAME_COLUMN,
+    CORE,
+    CREATE_VERSION_TABLE,
+    READ_VERSION,
+    RECORD_VERSION,
+    MigrationFailedError,
+    Schema,
+)
 from .queries import Dialect, Operation, Query, Row, advance
 from .sql import SQLStore
 
@@ -84,25 +92,42 @@ def _lock_timeout_is_busy() -> Iterator[None]:
         raise DatabaseBusyError("another connection holds a lock this operation needs") from error
 
 
-async def _migrate(connection: asyncpg.Connection) -> None:
+async def _migrate(connection: asyncpg.Connection, schemas: Sequence[Schema]) -> None:
+    """Every pending step of ``schemas`` in one transaction: all applied, or none."""
     async with connection.transaction():
         await connection.execute("SET LOCAL lock_timeout = 0")
         await connection.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
         await connection.execute(CREATE_VERSION_TABLE)
-        current = await connection.fetchval(READ_VERSION)
-        for version, statements in pending_steps("postgresql", current):
-            for statement in statements:
-                await connection.execute(statement)
-            await connection.execute("INSERT INTO schema_version VALUES ($1)", version)
-            logger.info("database migrated to schema version %d", version)
+        await connection.execute(ADD_NAME_COLUMN.replace("COLUMN", "COLUMN IF NOT EXISTS"))
+        for schema in schemas:
+            current = await connection.fetchval(_numbered(READ_VERSION), schema.name)
+            for version, statements in schema.pending("postgresql", current):
+                try:
+                    for statement in statements:
+                        await connection.execute(statement)
+                except asyncpg.PostgresError as error:
+                    raise MigrationFailedError(schema, version, error) from error
+                await connection.execute(_numbered(RECORD_VERSION), version, schema.name)
+                logger.info("%s migrated to version %d", schema.describe(), version)
 
 
-async def postgres_schema_version(url: str) -> int:
-    """The schema version of the database at ``url`` (0 when new), without migrating it."""
+async def postgres_schema_version(url: str, schema: Schema = CORE) -> int:
+    """The version of ``schema`` in the database at ``url`` (0 when new), without migrating."""
     connection = await asyncpg.connect(url)
     try:
+        named = await connection.fetchval(
+            """SELECT count(*) FROM information_schema.columns
+            WHERE table_name = 'schema_version' AND column_name = 'plugin'
+            AND table_schema = current_schema()"""
+        )
+        if named:
+            return int(await connection.fetchval(_numbered(READ_VERSION), schema.name))
         exists = await connection.fetchval("SELECT to_regclass('schema_version') IS NOT NULL")
-        return int(await connection.fetchval(READ_VERSION)) if exists else 0
+        if not exists or schema.name:  # before plugins, only the server's history was kept
+            return 0
+        return int(
+            await connection.fetchval("SELECT coalesce(max(version), 0) FROM schema_version")
+        )
     finally:
         await connection.close()
 
@@ -111,24 +136,34 @@ class PostgresStore(SQLStore):
     """A connection pool; every write is its own committed transaction."""
 
     _dialect = Dialect(
+        name="postgresql",
+        escapes_text=True,
         stored_text=_escaped,
         read_text=_unescaped,
         owner_lock="SELECT pg_advisory_xact_lock(hashtext(?))",
+        owner_tables="""SELECT table_name FROM information_schema.columns
+            WHERE column_name = 'owner' AND table_schema = current_schema()""",
     )
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
     @classmethod
-    async def open(cls, url: str, busy_timeout: float = DATABASE_BUSY_TIMEOUT) -> PostgresStore:
-        """Open (and migrate) the database; a statement waits ``busy_timeout`` s for a lock."""
+    async def open(
+        cls,
+        url: str,
+        busy_timeout: float = DATABASE_BUSY_TIMEOUT,
+        schemas: Sequence[Schema] = (CORE,),
+    ) -> PostgresStore:
+        """Open (and migrate to ``schemas``) the database; a statement waits ``busy_timeout`` s
+        for a lock."""
         lock_timeout = f"{math.ceil(busy_timeout * 1000)}ms"
         pool = await asyncpg.create_pool(
             url, min_size=1, max_size=POOL_SIZE, server_settings={"lock_timeout": lock_timeout}
         )
         try:
             async with pool.acquire() as connection:
-                await _migrate(connection)
+                await _migrate(connection, schemas)
         except BaseException:
             await pool.close()
             raise

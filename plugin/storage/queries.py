@@ -36,6 +36,7 @@ from .records import (
 __all__ = ["Dialect", "Done", "Operation", "Query", "Row", "advance"]
 
 T = TypeVar("T")
+Y = TypeVar("Y")  # what an operation yields: a Query here, a Query or a Lock in database.py
 Row = tuple[Any, ...]
 
 
@@ -53,7 +54,7 @@ class Done(Generic[T]):
     result: T
 
 
-def advance(operation: Operation[T], rows: list[Row] | None) -> Query | Done[T]:
+def advance(operation: Generator[Y, list[Row], T], rows: list[Row] | None) -> Y | Done[T]:
     """The operation's next statement, sent the rows of the last one (None to start); or its end.
 
     A runner is then ``step = advance(op, None)``, then ``while isinstance(step, Query): step =
@@ -70,10 +71,17 @@ def _same(text: str) -> str:
 
 
 class Dialect(NamedTuple):
-    """What the todo operations must do differently in one database."""
+    """What operations must do differently in one database."""
 
+    name: str = "sqlite"
+    escapes_text: bool = False  # stored_text and read_text are not the identity
     stored_text: Callable[[str], str] = _same  # a todo's text as the database can hold it
     read_text: Callable[[str], str] = _same  # and back
+    # The tables with an ``owner`` column, one name a row.
+    owner_tables: str = (
+        "SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) c "
+        "WHERE m.type = 'table' AND c.name = 'owner'"
+    )
     # Serialises index-based deletes of one owner (parameter: the owner) where writers run
     # concurrently; None where one writer runs every write.
     owner_lock: str | None = None
@@ -206,8 +214,13 @@ def set_password(name: str, password_hash: str) -> Operation[int | None]:
     return (yield from revoke_grants(name, None))
 
 
-def remove_user(name: str) -> Operation[bool]:
-    yield Query("DELETE FROM todos WHERE owner = ?", (name,))
+def remove_user(dialect: Dialect, name: str) -> Operation[bool]:
+    """The account, and the user's rows in every table with an ``owner`` column: that is how a
+    plugin's tables say whose each row is (docs/your-own-api.md)."""
+    tables = yield Query(dialect.owner_tables)
+    for (table,) in tables:
+        quoted = '"' + table.replace('"', '""') + '"'
+        yield Query(f"DELETE FROM {quoted} WHERE owner = ?", (dialect.stored_text(name),))
     removed = yield Query("DELETE FROM users WHERE name = ? RETURNING name", (name,))
     return bool(removed)
 

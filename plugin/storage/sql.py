@@ -12,10 +12,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import ClassVar, ParamSpec, TypeVar
 
 from . import queries
 from .base import Todo
+from .database import Database
 from .queries import Dialect, Operation
 from .records import (
     ApiKey,
@@ -50,6 +52,11 @@ class SQLStore(ABC):
     ) -> T:
         """Run an operation in a transaction, committed (durably) before this returns."""
 
+    @cached_property
+    def database(self) -> Database:
+        """The handle a plugin's handlers get (database.py)."""
+        return Database(self)
+
     # todos
 
     async def list_todos(self, owner: str, limit: int, offset: int) -> list[Todo]:
@@ -83,7 +90,7 @@ class SQLStore(ABC):
         return await self._write(queries.set_password, name, password_hash)
 
     async def remove_user(self, name: str) -> bool:
-        return await self._write(queries.remove_user, name)
+        return await self._write(queries.remove_user, self._dialect, name)
 
     # user_http keys
 

@@ -42,7 +42,15 @@ import aiosqlite
 
 from ..config import DATABASE_BUSY_TIMEOUT
 from .base import DatabaseBusyError
-from .migrations import CREATE_VERSION_TABLE, READ_VERSION, pending_steps
+from .migrations import (
+    ADD_NAME_COLUMN,
+    CORE,
+    CREATE_VERSION_TABLE,
+    READ_VERSION,
+    RECORD_VERSION,
+    MigrationFailedError,
+    Schema,
+)
 from .sqlite_operations import SQLiteOperations
 
 __all__ = [
@@ -89,33 +97,42 @@ async def connect(
     return connection
 
 
-async def _read_version(connection: aiosqlite.Connection) -> int:
+async def _read_version(connection: aiosqlite.Connection, schema: Schema) -> int:
     await connection.execute(CREATE_VERSION_TABLE)
-    rows = list(await connection.execute_fetchall(READ_VERSION))
+    columns = await connection.execute_fetchall("PRAGMA table_info(schema_version)")
+    if "plugin" not in {column[1] for column in columns}:
+        await connection.execute(ADD_NAME_COLUMN)
+    rows = list(await connection.execute_fetchall(READ_VERSION, (schema.name,)))
     return int(rows[0][0])
 
 
-async def _migrate(connection: aiosqlite.Connection) -> None:
+async def _migrate(connection: aiosqlite.Connection, schemas: Sequence[Schema]) -> None:
+    """Every pending step of ``schemas`` in one transaction: all applied, or none."""
     await connection.execute("BEGIN IMMEDIATE")
     try:
-        for version, statements in pending_steps("sqlite", await _read_version(connection)):
-            for statement in statements:
-                await connection.execute(statement)
-            await connection.execute("INSERT INTO schema_version VALUES (?)", (version,))
-            logger.info("database migrated to schema version %d", version)
+        for schema in schemas:
+            current = await _read_version(connection, schema)
+            for version, statements in schema.pending("sqlite", current):
+                try:
+                    for statement in statements:
+                        await connection.execute(statement)
+                except sqlite3.Error as error:
+                    raise MigrationFailedError(schema, version, error) from error
+                await connection.execute(RECORD_VERSION, (version, schema.name))
+                logger.info("%s migrated to version %d", schema.describe(), version)
         await connection.execute("COMMIT")
     except BaseException:
         await connection.execute("ROLLBACK")
         raise
 
 
-async def sqlite_schema_version(path: Path) -> int:
-    """The schema version of the database at ``path`` (0 when new), without migrating it."""
+async def sqlite_schema_version(path: Path, schema: Schema = CORE) -> int:
+    """The version of ``schema`` in the database at ``path`` (0 when new), without migrating."""
     if not path.exists():
         return 0
     connection = await connect(path, DATABASE_BUSY_TIMEOUT)
     try:
-        return await _read_version(connection)
+        return await _read_version(connection, schema)
     finally:
         await connection.close()
 
@@ -289,6 +306,10 @@ class _GroupCommit:
                 )
                 return [_refused() for _ in operations]
             if len(operations) == 1:
+                if isinstance(error, sqlite3.IntegrityError) or not isinstance(
+                    error, sqlite3.Error
+                ):  # the write's own (a constraint, a handler's code): raised where asked
+                    return [(False, error)]
                 logger.exception("write failed")
                 return [(False, sqlite3.OperationalError("write failed"))]
             logger.warning(
@@ -312,12 +333,18 @@ class SQLiteStore(SQLiteOperations):
         self._reads = Batcher(reader, _each, busy_timeout)
 
     @classmethod
-    async def open(cls, path: Path, busy_timeout: float = DATABASE_BUSY_TIMEOUT) -> SQLiteStore:
-        """Open (and migrate) the file; its connections wait ``busy_timeout`` s for a lock."""
+    async def open(
+        cls,
+        path: Path,
+        busy_timeout: float = DATABASE_BUSY_TIMEOUT,
+        schemas: Sequence[Schema] = (CORE,),
+    ) -> SQLiteStore:
+        """Open (and migrate to ``schemas``) the file; its connections wait ``busy_timeout`` s
+        for a lock."""
         path.parent.mkdir(parents=True, exist_ok=True)
         writer = await connect(path, busy_timeout)
         try:
-            await _migrate(writer)
+            await _migrate(writer, schemas)
         except BaseException:
             await writer.close()
             raise

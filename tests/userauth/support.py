@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from plugin.storage.migrations import pending_steps
+from plugin.storage.migrations import CORE
 
 PASSWORD = "correct horse battery staple"
 EXACT_URI = "https://client.example/callback"
@@ -81,7 +81,7 @@ def old_database(path: Path, version: int) -> sqlite3.Connection:
     """A SQLite database as schema ``version`` made it, open for the test to fill and commit."""
     connection = sqlite3.connect(path)
     connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-    for number, statements in pending_steps("sqlite", 0)[:version]:
+    for number, statements in CORE.pending("sqlite", 0)[:version]:
         for statement in statements:
             connection.execute(statement)
         connection.execute("INSERT INTO schema_version VALUES (?)", (number,))
