@@ -20,17 +20,22 @@ from .errors import (
     ValidationFailed,
 )
 from .operations import Caller, Reply
-from .storage import Store as Database  # until plugin/storage/database.py gives its own
+from .storage.database import ConstraintViolation, Database, Lock, Query, Row, Work
 
 __all__ = [
     "APIError",
     "BadRequest",
     "Caller",
     "Conflict",
+    "ConstraintViolation",
     "Database",
     "Forbidden",
+    "Lock",
     "NotFound",
     "Problem",
+    "Query",
     "Reply",
+    "Row",
     "ValidationFailed",
+    "Work",
 ]

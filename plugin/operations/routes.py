@@ -215,7 +215,7 @@ class Router:
             identity, scope, callers = g.identity, cast(Scope, request.scope), self._callers
             values["caller"] = Caller(identity, lambda: callers.chatgpt_user(identity, scope))
         if "db" in takes:
-            values["db"] = app_state().open_store
+            values["db"] = app_state().open_store.database
         result = await operation.handler(**{name: values[name] for name in takes})
         if self._check:
             check_answer(operation, result)
