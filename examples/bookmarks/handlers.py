@@ -121,6 +121,7 @@ async def listBookmarks(  # noqa: N802 (named by its operationId)
     caller: Caller,
     db: Database,
 ) -> dict[str, Any]:
+    """One page of the caller's bookmarks, filtered and sorted as asked."""
     owner = _owner(caller)
     where, values = ["owner = ?"], [owner]
     if status is not None:
@@ -166,12 +167,14 @@ def _add(owner: str, body: dict[str, Any]) -> Work[dict[str, Any]]:
 async def addBookmark(  # noqa: N802
     body: dict[str, Any], caller: Caller, db: Database
 ) -> Reply:
+    """Save a bookmark (201), or a 409 naming the one with the same URL."""
     return Reply(await db.transaction(_add, _owner(caller), body), status=201)
 
 
 async def getBookmark(  # noqa: N802
     bookmark_id: int, caller: Caller, db: Database
 ) -> dict[str, Any]:
+    """One of the caller's bookmarks, or a 404."""
     owner = _owner(caller)
     row = await db.fetch_one(
         f"SELECT {COLUMNS} FROM bookmarks WHERE owner = ? AND id = ?", owner, bookmark_id
@@ -209,6 +212,7 @@ def _update(owner: str, bookmark_id: int, body: dict[str, Any]) -> Work[dict[str
 async def updateBookmark(  # noqa: N802
     bookmark_id: int, body: dict[str, Any], caller: Caller, db: Database
 ) -> dict[str, Any]:
+    """Change the fields the body gives; a 409 if the new URL is taken."""
     try:
         return await db.transaction(_update, _owner(caller), bookmark_id, body)
     except ConstraintViolation:  # UNIQUE (owner, url): the only constraint a valid body can break
@@ -220,6 +224,7 @@ async def updateBookmark(  # noqa: N802
 async def deleteBookmark(  # noqa: N802
     bookmark_id: int, caller: Caller, db: Database
 ) -> Reply:
+    """Delete one of the caller's bookmarks with its tags (204), or a 404."""
     deleted = await db.execute(
         "DELETE FROM bookmarks WHERE owner = ? AND id = ? RETURNING id", _owner(caller), bookmark_id
     )
@@ -231,7 +236,8 @@ async def deleteBookmark(  # noqa: N802
 async def listTags(  # noqa: N802
     limit: int, offset: int, caller: Caller, db: Database
 ) -> dict[str, Any]:
-    """Tags are at most 32 characters, so a page of 500 stays far below the answer budget."""
+    """The caller's tags, most used first, with their counts (a tag is at most 32 characters:
+    a page of 500 stays far below the answer budget)."""
     rows = await db.fetch(
         "SELECT tag, COUNT(*) AS uses FROM tags WHERE owner = ? GROUP BY tag "
         "ORDER BY uses DESC, tag LIMIT ? OFFSET ?",
