@@ -17,7 +17,8 @@ from typing import Any, cast
 
 from quart import Quart, g, request
 from quart.routing import QuartRule
-from werkzeug.routing import BaseConverter, Map, ValidationError
+from werkzeug.exceptions import NotFound as WerkzeugNotFound
+from werkzeug.routing import BaseConverter, Map
 
 from ..asgi import ASGIApp, Receive, Scope, Send
 from ..limits.callers import Callers
@@ -35,11 +36,13 @@ __all__ = ["LiveOperations", "NumberSegment", "OperationRule", "Router"]
 logger = logging.getLogger(__name__)
 
 ENDPOINT = "operation:"  # + operationId; no "." in it, which Quart would read as a blueprint
+NO_RESOURCE = object()  # a path segment of a number outside the parameter's type or bounds
 
 
 class NumberSegment(BaseConverter):
     """A path segment that is a number of the parameter's type and within its bounds; any other
-    segment names no resource, so the path does not match (404), as an ``int`` route did."""
+    segment names no resource (404), as an ``int`` route did: text does not match the rule, and
+    a number out of bounds is :data:`NO_RESOURCE`, which the view answers 404."""
 
     weight = 50  # as Werkzeug's own number converters: tried before a text segment
 
@@ -60,10 +63,13 @@ class NumberSegment(BaseConverter):
         self._bounds = (minimum, maximum, exclusive_minimum, exclusive_maximum)
 
     def to_python(self, value: str) -> Any:
+        """The number, or :data:`NO_RESOURCE` (the view's 404). Not ``ValidationError``:
+        Werkzeug converts after choosing the rule, and its NoMatch then carries the methods of
+        the path's other operations tried before it: a 405 for ``DELETE /bookmarks/0``."""
         try:
             number = self._read(value)
         except NotCoercible:
-            raise ValidationError() from None
+            return NO_RESOURCE
         minimum, maximum, above, below = self._bounds
         if (
             (minimum is not None and number < minimum)
@@ -71,7 +77,7 @@ class NumberSegment(BaseConverter):
             or (above is not None and number <= above)
             or (below is not None and number >= below)
         ):
-            raise ValidationError()
+            return NO_RESOURCE
         return number
 
 
@@ -209,6 +215,8 @@ class Router:
     async def view(self, **path_values: Any) -> Any:
         """Every operation's view: check the request, call the handler, encode its answer."""
         operation: Operation = cast(OperationRule, request.url_rule).operation
+        if any(value is NO_RESOURCE for value in path_values.values()):
+            raise WerkzeugNotFound()
         values = await read_arguments(operation, request, path_values)
         takes = operation.takes
         if "caller" in takes:
