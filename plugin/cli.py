@@ -21,7 +21,7 @@ from hypercorn.config import Config as HypercornConfig
 from hypercorn.run import run as run_workers
 from quart import Quart
 
-from . import accounts_cli, db_cli, devloop_commands
+from . import accounts_cli, db_cli, devloop_commands, scaffold
 from .app import create_app
 from .config import AUTH_MODES, ConfigError, Settings, load_settings
 from .log_output import configure_logging
@@ -40,6 +40,7 @@ COMMANDS: tuple[Callable[[Subparsers], None], ...] = (
     accounts_cli.register,
     db_cli.register,
     devloop_commands.register,
+    scaffold.register,
 )
 
 
