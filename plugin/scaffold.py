@@ -83,5 +83,7 @@ def _new(settings: Settings, args: argparse.Namespace) -> int:
 def register(commands: Any) -> None:
     """Add ``new PATH``."""
     new = commands.add_parser("new", help="write a new plugin folder to start from")
-    new.add_argument("path", help="the folder to create (or an empty one)")
+    new.add_argument(
+        "path", help="the folder to create, or an empty one (from the working directory)"
+    )
     new.set_defaults(handler=_new)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from plugin.cli import main
-from plugin.config import Settings
+from plugin.config import PROJECT_ROOT, Settings
 from plugin.lint import check_root
 from plugin.lint.manifest import NAME_FOR_MODEL
-from plugin.scaffold import SKIPPED, TEMPLATE, plugin_names
+from plugin.scaffold import SKIPPED, TEMPLATE, plugin_names, write_plugin
 
 
 @pytest.mark.parametrize(
@@ -69,3 +70,19 @@ def test_new_refuses_what_exists_in_one_line(
     err = capsys.readouterr().err
     assert err == f"error: {said}: give a new or empty folder\n"
     assert sorted(tmp_path.rglob("*")) == sorted([target, *target.glob("*")])  # nothing added
+
+
+def test_the_readme_operation_fits_the_scaffold(tmp_path: Path) -> None:
+    """README's "your own API in twenty lines", added to a new plugin, passes ``check``."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    section = readme[readme.index("## Your own API in twenty lines") :]
+    [operation] = re.findall(r"```yaml\n(.*?)```", section, re.DOTALL)[:1]
+    [handler] = re.findall(r"```python\n(.*?)```", section, re.DOTALL)[:1]
+    folder = tmp_path / "my-plugin"
+    write_plugin(folder)
+    spec = folder / "openapi.yaml"
+    spec.write_text(spec.read_text().replace("components:\n", operation + "components:\n", 1))
+    (folder / "handlers.py").write_text((folder / "handlers.py").read_text() + "\n\n" + handler)
+    report = check_root(Settings(root=folder))
+    assert report.findings == [] and not report.could_not_check
+    assert "habit_days" in spec.read_text()
