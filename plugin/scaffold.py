@@ -69,12 +69,13 @@ def _new(settings: Settings, args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"error: {error.filename or folder}: {error.strerror or error}", file=sys.stderr)
         return 2
+    database = f"data/{names['name_for_model']}.sqlite3"  # apart from the TODO list's
     print(
-        f"wrote a habit tracker plugin ({names['name_for_model']}) in {folder}\n"
+        f"wrote a habit tracker plugin ({names['name_for_model']}) in {folder}; "
         f"from {PROJECT_ROOT}:\n"
-        f"  PLUGIN_ROOT={folder} make run                  serve it on port 5003\n"
-        f"  .venv/bin/python main.py check --root {folder}    check it as ChatGPT would\n"
-        f"  .venv/bin/python -m pytest {folder}/tests         run its tests\n"
+        f"  serve it:       PLUGIN_ROOT={folder} PLUGIN_DATABASE={database} make run\n"
+        f"  check it:       .venv/bin/python main.py check --root {folder}\n"
+        f"  run its tests:  .venv/bin/python -m pytest {folder}/tests\n"
         "then make it yours: openapi.yaml, handlers.py, migrations/ (docs/your-own-api.md)"
     )
     return 0

@@ -39,7 +39,9 @@ def test_new_writes_a_plugin_that_check_passes(
     folder = tmp_path / "habit-log"
     folder.mkdir()  # an empty folder is as good as a new one
     assert main(["new", str(folder)]) == 0
-    assert f"PLUGIN_ROOT={folder} make run" in capsys.readouterr().out
+    assert f"PLUGIN_ROOT={folder} PLUGIN_DATABASE=data/habit_log.sqlite3 make run" in (
+        capsys.readouterr().out
+    )
     written = sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
     template = [p.relative_to(TEMPLATE) for p in TEMPLATE.rglob("*") if p.is_file()]
     assert written == sorted(p for p in template if not set(p.parts) & set(SKIPPED))
