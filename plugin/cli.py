@@ -12,7 +12,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from . import accounts_cli, db_cli, devloop_commands, serving
+from . import accounts_cli, db_cli, devloop_commands, scaffold, serving
 from .config import AUTH_MODES, SERVERS, ConfigError, Settings, load_settings
 from .operations import check_at_startup
 from .serving import serving_app  # the factory to give another launcher (--factory)
@@ -30,6 +30,7 @@ COMMANDS: tuple[Callable[[Subparsers], None], ...] = (
     accounts_cli.register,
     db_cli.register,
     devloop_commands.register,
+    scaffold.register,
 )
 
 
