@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -13,10 +12,9 @@ from quart import Quart
 from quart.testing import QuartClient
 
 from plugin import Settings, create_app
-from plugin.config import PROJECT_ROOT
 
 from .postgres import PostgresCluster
-from .servers import LiveServer
+from .servers import LiveServer, copy_plugin
 
 SERVICE_TOKEN = "test-service-token-0123456789"
 
@@ -24,13 +22,7 @@ SERVICE_TOKEN = "test-service-token-0123456789"
 @pytest.fixture
 def plugin_root(tmp_path: Path) -> Path:
     """A copy of the shipped plugin files that a test may edit."""
-    root = tmp_path / "root"
-    root.mkdir()
-    for name in ("manifest.json", "openapi.yaml", "handlers.py"):
-        shutil.copy(PROJECT_ROOT / name, root / name)
-    for folder in ("static", ".well-known"):
-        shutil.copytree(PROJECT_ROOT / folder, root / folder)
-    return root
+    return copy_plugin(tmp_path / "root")
 
 
 @pytest.fixture(autouse=True)

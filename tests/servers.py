@@ -3,13 +3,26 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from plugin.testing import LiveServer, free_port
 
-__all__ = ["REPO", "LiveServer", "free_port", "proxy_server"]
+__all__ = ["REPO", "LiveServer", "copy_plugin", "free_port", "proxy_server"]
 
 REPO = Path(__file__).resolve().parent.parent
+PLUGIN_FILES = ("manifest.json", "openapi.yaml", "handlers.py")
+PLUGIN_FOLDERS = ("static", ".well-known", "migrations")
+
+
+def copy_plugin(root: Path) -> Path:
+    """A copy of the shipped TODO plugin's folder at ``root``, for a test that edits it."""
+    root.mkdir(parents=True)
+    for name in PLUGIN_FILES:
+        shutil.copy(REPO / name, root / name)
+    for folder in PLUGIN_FOLDERS:
+        shutil.copytree(REPO / folder, root / folder)
+    return root
 
 
 def proxy_server(folder: Path, upstream: str, timeout: float) -> LiveServer:

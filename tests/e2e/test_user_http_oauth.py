@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,12 +24,11 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from plugin.config import PROJECT_ROOT
 from plugin.lint import check_url
 from tests.e2e.conftest import shared_server
 from tests.e2e.test_mcp_conformance import CLI, NODE
 from tests.e2e.test_mcp_oauth import PING, Person, register, sign_in, signed_in_calls
-from tests.servers import LiveServer, free_port
+from tests.servers import LiveServer, copy_plugin, free_port
 from tests.userauth.cli import cli_ok
 from tests.userauth.support import PASSWORD, csrf_token, s256, sign_in_form
 
@@ -41,11 +39,7 @@ GET_MINE = ("getTodos", {"username": "me"})
 
 def _server(folder: Path, mode: str, users: tuple[str, ...]) -> Iterator[LiveServer]:
     """A server in ``mode`` with ``users`` and its own copy of the plugin files."""
-    root = folder / "root"
-    root.mkdir()
-    for name in ("manifest.json", "openapi.yaml"):
-        shutil.copy(PROJECT_ROOT / name, root / name)
-    shutil.copytree(PROJECT_ROOT / "static", root / "static")
+    root = copy_plugin(folder / "root")
     for user in users:
         cli_ok(folder / "plugin.sqlite3", "users", "add", user, stdin=PASSWORD + "\n")
     yield from shared_server(folder, {"PLUGIN_AUTH": mode, "PLUGIN_ROOT": str(root)})
