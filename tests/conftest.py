@@ -28,7 +28,7 @@ def plugin_root(tmp_path: Path) -> Path:
     root.mkdir()
     for name in ("manifest.json", "openapi.yaml", "handlers.py"):
         shutil.copy(PROJECT_ROOT / name, root / name)
-    for folder in ("static", ".well-known"):
+    for folder in ("static", ".well-known", "migrations"):
         shutil.copytree(PROJECT_ROOT / folder, root / folder)
     return root
 
