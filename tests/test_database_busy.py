@@ -22,6 +22,7 @@ from plugin.storage import DatabaseBusyError, Store, open_store
 from plugin.storage.records import OAuthClient, User
 
 from .conftest import MakeClient
+from .todo_table import TODO_SCHEMA
 
 BUSY_TIMEOUT = 0.4  # seconds; PLUGIN_DATABASE_BUSY_TIMEOUT, short to keep the tests fast
 BOUND = 2 * BUSY_TIMEOUT  # the whole group's answer, however many writes were queued
@@ -203,7 +204,7 @@ ACCOUNT_WRITES: dict[str, Callable[[Store], Awaitable[Any]]] = {
 
 
 async def test_every_kind_of_write_is_refused_as_busy(database: str, hold_lock: HoldLock) -> None:
-    store = await open_store(database, BUSY_TIMEOUT)
+    store = await open_store(database, BUSY_TIMEOUT, TODO_SCHEMA)  # the lock holders write todos
     try:
         await store.add_user(ANN)
         async with hold_lock():

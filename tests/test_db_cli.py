@@ -54,11 +54,7 @@ def test_unreachable_database_is_one_line(capsys: pytest.CaptureFixture[str]) ->
 def test_a_plugins_migrations_are_checked_and_applied(
     database: str, plugin_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = ["--root", str(plugin_root)]
-    (plugin_root / "migrations").mkdir()
-    (plugin_root / "migrations" / "001_notes.sql").write_text(
-        "CREATE TABLE notes (id {id}, owner TEXT NOT NULL);"
-    )
+    root = ["--root", str(plugin_root)]  # its migrations/ is the TODO list's, one step
     assert main([*root, "db", "check", "--database", database]) == 1
     assert "plugin 'todo'" in capsys.readouterr().out
     assert main([*root, "db", "migrate", "--database", database]) == 0

@@ -1,8 +1,10 @@
-"""The one storage interface every handler goes through.
+"""The one database the server and its plugin share.
 
-Handlers never see SQL: they call a :class:`Store`, and every method takes the owner first so
-per-user isolation lives in this layer. SQLite (aiosqlite) is the embedded default; a
-``postgresql://`` URL selects PostgreSQL (asyncpg) for several instances sharing one database.
+The server keeps its own records (accounts, keys, OAuth) behind a :class:`Store`, whose every
+method is scoped to one owner or account. A plugin's handlers get the store's ``database``
+(database.py) and run their own SQL on tables their own migrations made, filtering on the
+caller themselves. SQLite (aiosqlite) is the embedded default; a ``postgresql://`` URL selects
+PostgreSQL (asyncpg) for several instances sharing one database.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..config import DATABASE_BUSY_TIMEOUT, Settings, is_database_url
-from .base import DatabaseBusyError, Store, Todo
+from .base import DatabaseBusyError, Store
 from .migrations import CORE, MigrationFailedError, Schema, SchemaTooNewError, latest_version
 from .plugin_migrations import MigrationsError, plugin_schema
 from .postgres import PostgresStore, postgres_schema_version
@@ -25,7 +27,6 @@ __all__ = [
     "Schema",
     "SchemaTooNewError",
     "Store",
-    "Todo",
     "latest_version",
     "open_configured_store",
     "open_store",

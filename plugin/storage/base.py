@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from .records import (
@@ -21,7 +20,7 @@ from .records import (
 if TYPE_CHECKING:  # database.py runs queries.py's operations, which return these records
     from .database import Database
 
-__all__ = ["DatabaseBusyError", "Store", "Todo"]
+__all__ = ["DatabaseBusyError", "Store"]
 
 
 class DatabaseBusyError(Exception):
@@ -31,34 +30,12 @@ class DatabaseBusyError(Exception):
     """
 
 
-@dataclass(frozen=True, slots=True)
-class Todo:
-    id: int
-    text: str
-    created_at: str
-
-    def as_json(self) -> dict[str, object]:
-        return {"id": self.id, "todo": self.text, "created_at": self.created_at}
-
-
 class Store(Protocol):
     """What the server asks of a database; every query is scoped to one owner or account."""
 
     @property
     def database(self) -> Database:
         """The handle a plugin's handlers get: their own SQL, run as the store runs its own."""
-
-    async def list_todos(self, owner: str, limit: int, offset: int) -> list[Todo]:
-        """Up to ``limit`` todos of ``owner`` in insertion order, skipping ``offset``."""
-
-    async def add_todo(self, owner: str, text: str) -> Todo:
-        """Store a todo durably (committed and fsynced) before returning it."""
-
-    async def delete_todo_at(self, owner: str, index: int) -> Todo | None:
-        """Delete the ``index``-th todo (0-based, insertion order); None if there is none."""
-
-    async def delete_todo(self, owner: str, todo_id: int) -> Todo | None:
-        """Delete the todo with this id if ``owner`` has it; None otherwise."""
 
     # Accounts and their credentials. Times are Unix seconds passed in by the caller, so the
     # OAuth server's clock (injectable in tests) is the only clock that decides expiry.
@@ -75,7 +52,8 @@ class Store(Protocol):
         gave (as :meth:`revoke_grants`): how many, or None if there is no such user."""
 
     async def remove_user(self, name: str) -> bool:
-        """Delete the account, its todos, keys, codes and tokens; False if there was none."""
+        """Delete the account, its keys, codes and tokens, and its rows in every table with an
+        ``owner`` column (a plugin's); False if there was none."""
 
     async def add_api_key(self, key: ApiKey, key_hash: str) -> bool:
         """Store a key's digest; False if its user does not exist."""

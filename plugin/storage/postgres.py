@@ -3,14 +3,15 @@
 No group commit here, unlike SQLite: PostgreSQL already flushes the WAL of concurrent commits
 together (each backend waits on the same flush), so N pooled connections committing at once
 cost about one fsync, and a queue in front would only add a hop (see bench/production.py).
-Deleting by index takes a per-owner advisory lock for the transaction, so two instances
-deleting "index 0" of one list delete two different todos, as one SQLite writer would.
+A transaction's ``Lock(key)`` (database.py) takes an advisory lock on the key, so two instances
+deleting "index 0" of one TODO list (locked by its owner) delete two different todos, as one
+SQLite writer would.
 
 A lock held elsewhere (``LOCK TABLE``, a long transaction) is waited for at most PostgreSQL's
 ``lock_timeout``, set to ``PLUGIN_DATABASE_BUSY_TIMEOUT``; then the operation fails with the
 same :class:`DatabaseBusyError` as on SQLite (a 503), instead of waiting for ever. The timeout
-bounds each lock wait, so a delete by index, which waits for its owner's lock and then for the
-table, may wait twice as long. Migrations still wait as long as it takes: the instance that runs
+bounds each lock wait, so a transaction that waits for its ``Lock`` and then for a table may
+wait twice as long. Migrations still wait as long as it takes: the instance that runs
 them holds the migration lock throughout.
 """
 
@@ -44,8 +45,8 @@ __all__ = ["PostgresStore", "postgres_schema_version"]
 
 logger = logging.getLogger(__name__)
 
-# PostgreSQL's TEXT cannot hold NUL, which a todo may contain: todo texts are stored with NUL
-# as \0 and a backslash as \\, and read back exactly.
+# PostgreSQL's TEXT cannot hold NUL, which any text the API accepts may contain: text is stored
+# with NUL as \0 and a backslash as \\, and read back exactly.
 ESCAPE = re.compile(r"\\(.)", re.S)
 POOL_SIZE = 10  # per worker process; PostgreSQL's default max_connections is 100
 MIGRATION_LOCK = 0x706C7567  # one advisory lock id, so instances starting together migrate once

@@ -20,7 +20,6 @@ from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from .base import Todo
 from .records import (
     ApiKey,
     Attempts,
@@ -71,23 +70,23 @@ def _same(text: str) -> str:
 
 
 class Dialect(NamedTuple):
-    """What operations must do differently in one database."""
+    """What operations, and a plugin's SQL run through database.py, must do differently in one
+    database."""
 
     name: str = "sqlite"
     escapes_text: bool = False  # stored_text and read_text are not the identity
-    stored_text: Callable[[str], str] = _same  # a todo's text as the database can hold it
+    stored_text: Callable[[str], str] = _same  # any text as the database can hold it
     read_text: Callable[[str], str] = _same  # and back
-    # The tables with an ``owner`` column, one name a row.
+    # The tables with an ``owner`` column, one name a row: a user's rows, removed with them.
     owner_tables: str = (
         "SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) c "
         "WHERE m.type = 'table' AND c.name = 'owner'"
     )
-    # Serialises index-based deletes of one owner (parameter: the owner) where writers run
-    # concurrently; None where one writer runs every write.
+    # Takes a transaction's ``Lock(key)`` (parameter: the key) where writers run concurrently;
+    # None where one writer runs every write.
     owner_lock: str | None = None
 
 
-TODO_COLUMNS = "id, text, created_at"
 KEY_COLUMNS = "id, user_name, prefix, created_at, revoked_at"
 CLIENT_COLUMNS = (
     "client_id, secret_hash, redirect_uris, chatgpt_callback, created_at, "
@@ -134,52 +133,6 @@ def _insert_tokens(grant_id: str, tokens: Sequence[IssuedToken]) -> Query:
         [(token.token_hash, grant_id, token.kind, token.expires_at) for token in tokens],
         many=True,
     )
-
-
-# todos
-
-
-def _todo(dialect: Dialect, row: Row) -> Todo:
-    return Todo(id=row[0], text=dialect.read_text(row[1]), created_at=row[2])
-
-
-def _first_todo(dialect: Dialect, rows: list[Row]) -> Todo | None:
-    return _todo(dialect, rows[0]) if rows else None
-
-
-def list_todos(dialect: Dialect, owner: str, limit: int, offset: int) -> Operation[list[Todo]]:
-    rows = yield Query(
-        f"SELECT {TODO_COLUMNS} FROM todos WHERE owner = ? ORDER BY id LIMIT ? OFFSET ?",
-        (owner, limit, offset),
-    )
-    return [_todo(dialect, row) for row in rows]
-
-
-def add_todo(dialect: Dialect, owner: str, text: str, created_at: str) -> Operation[Todo]:
-    ((todo_id,),) = yield Query(
-        "INSERT INTO todos (owner, text, created_at) VALUES (?, ?, ?) RETURNING id",
-        (owner, dialect.stored_text(text), created_at),
-    )
-    return Todo(id=todo_id, text=text, created_at=created_at)
-
-
-def delete_todo_at(dialect: Dialect, owner: str, index: int) -> Operation[Todo | None]:
-    if dialect.owner_lock:
-        yield Query(dialect.owner_lock, (owner,))
-    rows = yield Query(
-        f"""DELETE FROM todos WHERE id = (
-            SELECT id FROM todos WHERE owner = ? ORDER BY id LIMIT 1 OFFSET ?
-        ) RETURNING {TODO_COLUMNS}""",
-        (owner, index),
-    )
-    return _first_todo(dialect, rows)
-
-
-def delete_todo(dialect: Dialect, owner: str, todo_id: int) -> Operation[Todo | None]:
-    rows = yield Query(
-        f"DELETE FROM todos WHERE owner = ? AND id = ? RETURNING {TODO_COLUMNS}", (owner, todo_id)
-    )
-    return _first_todo(dialect, rows)
 
 
 # users

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from functools import cached_property
 from typing import ClassVar, ParamSpec, TypeVar
 
 from . import queries
-from .base import Todo
 from .database import Database
 from .queries import Dialect, Operation
 from .records import (
@@ -56,21 +54,6 @@ class SQLStore(ABC):
     def database(self) -> Database:
         """The handle a plugin's handlers get (database.py)."""
         return Database(self)
-
-    # todos
-
-    async def list_todos(self, owner: str, limit: int, offset: int) -> list[Todo]:
-        return await self._read(queries.list_todos, self._dialect, owner, limit, offset)
-
-    async def add_todo(self, owner: str, text: str) -> Todo:
-        created_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        return await self._write(queries.add_todo, self._dialect, owner, text, created_at)
-
-    async def delete_todo_at(self, owner: str, index: int) -> Todo | None:
-        return await self._write(queries.delete_todo_at, self._dialect, owner, index)
-
-    async def delete_todo(self, owner: str, todo_id: int) -> Todo | None:
-        return await self._write(queries.delete_todo, self._dialect, owner, todo_id)
 
     async def ping(self) -> None:
         await self._read(queries.ping)

@@ -13,6 +13,17 @@ from typing import Any
 
 from plugin.storage.migrations import CORE
 
+# What step 1 made before the todos table moved to the TODO plugin's own migrations/; the step
+# itself now makes nothing.
+VERSION_1_TODOS = (
+    """CREATE TABLE todos (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        owner TEXT NOT NULL,
+        text TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX todos_owner_id ON todos (owner, id)",
+)
 PASSWORD = "correct horse battery staple"
 EXACT_URI = "https://client.example/callback"
 CHATGPT_URI = "https://chatgpt.com/aip/g-0123abcd/oauth/callback"
@@ -82,7 +93,7 @@ def old_database(path: Path, version: int) -> sqlite3.Connection:
     connection = sqlite3.connect(path)
     connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
     for number, statements in CORE.pending("sqlite", 0)[:version]:
-        for statement in statements:
+        for statement in (*VERSION_1_TODOS, *statements) if number == 1 else statements:
             connection.execute(statement)
         connection.execute("INSERT INTO schema_version VALUES (?)", (number,))
     return connection

@@ -9,6 +9,7 @@ import pytest
 
 from plugin.accounts import create_key
 
+from ..todo_table import todo_texts
 from .cli import cli_ok, run_cli
 from .conftest import World
 from .support import CHATGPT_URI, EXACT_URI
@@ -34,7 +35,7 @@ async def refreshed(world: World, tokens: dict[str, Any], client: Any = None) ->
 
 
 async def todos(world: World, user: str) -> list[str]:
-    return [todo.text for todo in await world.store.list_todos(user, 10, 0)]
+    return await todo_texts(world.store.database, user)
 
 
 async def test_a_new_password_revokes_every_grant_and_code_of_the_user(

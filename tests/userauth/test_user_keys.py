@@ -15,6 +15,7 @@ from plugin import create_app
 from plugin.accounts import create_key
 from plugin.config import is_database_url
 
+from ..todo_table import todo_texts
 from .conftest import World
 
 
@@ -42,7 +43,7 @@ async def test_key_acts_as_its_user(user_http: World) -> None:
     ).status_code == 200
     listed = await (await user_http.client.get("/todos/ann", headers=auth)).get_json()
     assert listed["todos"] == ["milk"]
-    assert [t.text for t in await user_http.store.list_todos("ann", 10, 0)] == ["milk"]
+    assert await todo_texts(user_http.store.database, "ann") == ["milk"]
 
 
 async def test_custom_header_for_gpt_actions(user_http: World) -> None:
@@ -106,7 +107,7 @@ async def test_removed_user_loses_keys_and_todos(user_http: World) -> None:
     await user_http.client.post("/todos/me", json={"todo": "milk"}, headers=auth)
     assert await user_http.store.remove_user("ann")
     assert (await user_http.client.get("/todos/me", headers=auth)).status_code == 401
-    assert await user_http.store.list_todos("ann", 10, 0) == []
+    assert await todo_texts(user_http.store.database, "ann") == []
 
 
 async def test_keys_are_stored_hashed(user_http: World) -> None:
