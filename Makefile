@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+# Tests run on every core (pytest-xdist; at most 4 processes, each with its own servers and
+# PostgreSQL): most of their time is waiting on real servers. PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= auto
+PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --maxprocesses 4
 
 .PHONY: run test test-quick lint bench bench-production clean system-packages
 
@@ -25,7 +29,7 @@ lint: $(VENV)/.dev
 	$(PY) -m mypy
 
 test: lint system-packages
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 # Debian packages the production tests run for real: PostgreSQL (a throwaway cluster) and nginx
 # (a TLS-terminating proxy). Installed only when missing; waits for another apt to finish.
@@ -38,7 +42,7 @@ system-packages:
 
 # The fast subset, for while you work: no test that starts a real server.
 test-quick: $(VENV)/.dev system-packages
-	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(PYTEST) -m "not slow" $(PYTEST_ARGS)
 
 $(VENV)/.bench: $(VENV)/.dev requirements/bench.txt
 	$(PY) -m pip install --quiet -r requirements/bench.txt
