@@ -1,50 +1,126 @@
-"""Quart's request handling run in the task the server already gave the request.
+"""Quart's per-request machinery, made cheaper through the seams Quart offers for it.
 
 Quart's ``ASGIHTTPConnection`` runs every request as two new tasks, the handler and a receiver
 feeding the body, joined with ``asyncio.wait`` and the loser cancelled, and then sends the
 answer inside ``asyncio.wait_for``, a third task (``RESPONSE_TIMEOUT``). Installed as the app's
-``asgi_http_class``, :class:`InTaskHTTPConnection` does the same work in the request's own
-task: the body is read before dispatch, up to ``MAX_CONTENT_LENGTH`` (a larger one is refused
-413 by Quart as before, without reading the rest; the edge's ``PLUGIN_BODY_TIMEOUT`` bounds the
-wait, edge.py), the answer is sent under ``RESPONSE_TIMEOUT`` kept by one sweeper (deadlines.py;
-no task or timer per request, the deadline met up to a second late), and a buffered body goes
-out in one message instead of Quart's body-then-empty-end pair.
+``asgi_http_class``, :class:`InTaskHTTPConnection` does the same work in the task the server
+already gave the request; with :class:`RoutedRequest` as ``request_class`` it served about 5%
+more ``GET /todos`` per second than Quart's own classes (interleaved wrk rounds, same build):
 
-Of the request path's former speed layer it is what stayed (bench/README.md, "The speed layer
-judged again"): switched off, the app cost 19% more CPU per ``GET /todos`` on uvicorn and 7%
-more on Hypercorn (9-13% and 4% per ``POST``); the request and header classes and the URL
-adapter and ``ensure_async`` caches that were here paid 1-5% each and went. It leans on Quart's
-internals (``_create_request_from_scope``, ``_send_response``, ``_handle_exception``,
-``DataBody``), hence Quart (and Werkzeug) are pinned exactly in requirements/run.txt, and
-tests/test_lean_quart.py runs its checks on Quart's own class too.
+- the body is read before dispatch, up to ``MAX_CONTENT_LENGTH`` (a larger one is refused 413
+  by Quart as before, without reading the rest); the edge's ``PLUGIN_BODY_TIMEOUT`` bounds the
+  wait (edge.py);
+- the answer is sent under ``RESPONSE_TIMEOUT`` kept by one sweeper (deadlines.py; no task or
+  timer per request, the deadline met up to a second late), and a buffered body goes out in one
+  message instead of Quart's body-then-empty-end pair;
+- the request's headers are taken from the scope in one piece (:class:`ScopeHeaders`), and the
+  URL adapter is made without working out the server name again (``LeanQuart``).
 
-A handler is not cancelled when its client disconnects, on every server: it runs to its end, as
-under WSGI servers, so a write it started is finished and acknowledged to nobody, never half
-done. The routes that stream for long (MCP, the proxy) are not Quart's and are unchanged.
+Judged again with fast servers (bench/README.md, "The speed layer judged again"): the whole of
+it switched off cost about 30% more CPU per ``GET /todos`` on uvicorn and 10-15% on Hypercorn;
+the in-task connection alone 19% and 7%, each of the other four parts 1-5% (their sum about
+14% on uvicorn), so it is judged as the one piece it is. It leans on
+Quart's and Werkzeug's internals (``_create_request_from_scope``, ``_send_response``,
+``_handle_exception``, ``DataBody``, ``Headers._list``, ``MapAdapter``), hence Quart and
+Werkzeug are pinned exactly in requirements/run.txt, and tests/test_lean_quart.py runs every
+check on ``LeanQuart`` and on Quart's own class.
+
+What is given up: Quart cancelled a handler when the client disconnected. Here a handler runs to
+its end, on every server, as under WSGI servers: a write it started is finished and acknowledged
+to nobody, never half done. The routes that stream for long (MCP, the proxy) are not Quart's
+and are unchanged.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from quart import Quart
 from quart.asgi import ASGIHTTPConnection, _handle_exception
 from quart.utils import encode_headers
-from quart.wrappers import Response
+from quart.wrappers import BaseRequestWebsocket, Request, Response
 from quart.wrappers.response import DataBody
-from werkzeug.exceptions import HTTPException
+from werkzeug.datastructures import Headers
+from werkzeug.exceptions import BadHost, HTTPException
+from werkzeug.routing import MapAdapter, Rule
 
 from .deadlines import MAX_LATE_SECONDS, Deadlines
 from .errors import http_error_response
 
-__all__ = ["InTaskHTTPConnection", "LeanQuart"]
+__all__ = ["LeanQuart"]
+
+MAX_MADE_ASYNC = 1024  # functions remembered; Quart passes only hooks, views and bound methods
+MAX_SERVER_NAMES = 64  # Host headers remembered; a client chooses them
+
+
+class RoutedRequest(Request):
+    """A request whose ``blueprints`` is worked out once per matched rule.
+
+    Quart reads it three to five times a request (before-request, after-request and teardown
+    functions, error handlers), and each read splits the endpoint's name again."""
+
+    _blueprints_of: tuple[Rule | None, list[str]] | None = None
+
+    @property
+    def blueprints(self) -> list[str]:
+        known = self._blueprints_of
+        if known is None or known[0] is not self.url_rule:
+            known = self._blueprints_of = (self.url_rule, super().blueprints)
+        return known[1]
+
+
+class ScopeHeaders(Headers):
+    """Request headers whose ``get`` of a missing name returns the default without raising.
+
+    Werkzeug's ``get`` looks the name up through ``__getitem__``, which raises
+    ``BadRequestKeyError`` (an ``HTTPException``, 1.6 us to make) for the caller to catch; Quart
+    asks for a missing ``Transfer-Encoding`` twice a request, and auth and the rate limiter ask
+    for headers most requests do not carry."""
+
+    def get(self, key: Any, default: Any = None, type: Any = None) -> Any:  # type: ignore[override]  # noqa: A002
+        if type is not None or not isinstance(key, str):
+            return super().get(key, default, type)
+        wanted = key.lower()
+        for name, value in self._list:
+            if name.lower() == wanted:
+                return value
+        return default
 
 
 class InTaskHTTPConnection(ASGIHTTPConnection):
-    """Quart's HTTP connection, its body read, handler run and answer sent in one task."""
-
     app: LeanQuart
+
+    def _create_request_from_scope(self, send: Any) -> Request:
+        """Quart's request, its headers taken from the scope as they are.
+
+        Quart adds them one by one, each checked again for newlines; the server has parsed and
+        checked them already (h11 refuses a request whose header holds CR, LF or NUL)."""
+        scope = self.scope
+        if scope["http_version"] < "1.1" or scope["path"][:1] != "/" or scope.get("root_path"):
+            return super()._create_request_from_scope(send)  # Quart's fixes for these
+        headers = ScopeHeaders()
+        client = scope.get("client")
+        headers._list = [("Remote-Addr", client[0] if client else "<local>")]
+        headers._list += [
+            (k.decode("latin1").title(), v.decode("latin1")) for k, v in scope["headers"]
+        ]
+        config = self.app.config
+        return self.app.request_class(
+            scope["method"],
+            scope["scheme"],
+            scope["path"],
+            scope["query_string"],
+            headers,
+            "",
+            scope["http_version"],
+            max_content_length=config["MAX_CONTENT_LENGTH"],
+            body_timeout=config["BODY_TIMEOUT"],
+            send_push_promise=partial(self._send_push_promise, send),
+            scope=scope,
+        )
 
     async def __call__(self, receive: Any, send: Any) -> None:
         request = self._create_request_from_scope(send)
@@ -92,10 +168,67 @@ class InTaskHTTPConnection(ASGIHTTPConnection):
 
 
 class LeanQuart(Quart):
-    """Quart with :class:`InTaskHTTPConnection` as its HTTP connection."""
+    """Quart with the classes above, its URL adapter made without Quart's detours, and
+    ``ensure_async`` answered from a cache.
+
+    Quart calls ``ensure_async`` for every hook and view of every request, and each call asks
+    ``inspect`` again whether the function is a coroutine function (about 1 us each)."""
 
     asgi_http_class = InTaskHTTPConnection
+    request_class = RoutedRequest
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._made_async: dict[Callable[..., Any], Callable[..., Awaitable[Any]]] = {}
+        self._server_names: dict[str, str] = {}
         self.send_deadlines = Deadlines(MAX_LATE_SECONDS)
+
+    def create_url_adapter(self, request: BaseRequestWebsocket | None) -> MapAdapter | None:
+        """The adapter Quart would bind, without working out the request's server name again.
+
+        Without ``SERVER_NAME``, subdomain or host matching (this app sets none of them) Quart
+        compares the request's host with itself to find an empty subdomain, and Werkzeug
+        IDNA-encodes it, on every request; here the encoded name is remembered per host."""
+        url_map = self.url_map
+        if (
+            request is None
+            or self.config["SERVER_NAME"] is not None
+            or self.subdomain_matching
+            or url_map.host_matching
+        ):
+            return super().create_url_adapter(request)
+        host = request.host
+        server_name = self._server_names.get(host)
+        if server_name is None:
+            server_name = _server_name(host)
+            if len(self._server_names) >= MAX_SERVER_NAMES:
+                self._server_names.clear()
+            self._server_names[host] = server_name
+        return MapAdapter(
+            url_map,
+            server_name,
+            request.root_path,
+            "",
+            request.scheme,
+            request.path,
+            request.method,
+            request.query_string.decode(),
+        )
+
+    def ensure_async(self, func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+        made = self._made_async.get(func)
+        if made is None:
+            if len(self._made_async) >= MAX_MADE_ASYNC:
+                self._made_async.clear()
+            made = self._made_async[func] = super().ensure_async(func)
+        return made
+
+
+def _server_name(host: str) -> str:
+    """What ``Map.bind`` makes of ``request.host``, which has no default port already."""
+    name, separator, port = host.lower().partition(":")
+    try:
+        name = name.encode("idna").decode("ascii")
+    except UnicodeError as error:
+        raise BadHost() from error
+    return f"{name}{separator}{port}"

@@ -1,7 +1,7 @@
-"""Quart's request handling run in the request's own task (plugin/lean_quart.py): each check
+"""Quart's request handling run in the request's own task (plugin/lean_quart.py): every check
 runs on LeanQuart and on Quart's own class, so the same answers come with and without it;
-bodies in one piece, streams and ranges as before, an answer nobody reads given up at its
-deadline."""
+bodies in one piece, streams and ranges as before, the same headers and URL adapter, and an
+answer nobody reads given up at its deadline."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 from quart import Quart, request
+from werkzeug.exceptions import BadHost
 
-from plugin.lean_quart import LeanQuart
+from plugin.deadlines import MAX_LATE_SECONDS
+from plugin.lean_quart import InTaskHTTPConnection, LeanQuart
 
 Message = dict[str, Any]
 
@@ -25,7 +27,7 @@ def kind(request: pytest.FixtureRequest) -> type[Quart]:
     return kind
 
 
-def _app(kind: type[Quart]) -> Quart:
+def _app(kind: type[Quart] = LeanQuart) -> Quart:
     app = kind(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 10
     seen: list[bytes] = []
@@ -54,6 +56,15 @@ def _app(kind: type[Quart]) -> Quart:
         response = await app.make_response(b"0123456789")
         await response.make_conditional(request, accept_ranges=True, complete_length=10)
         return response
+
+    @app.get("/headers")
+    async def headers() -> Any:
+        return {
+            "items": list(request.headers.items()),
+            "missing": request.headers.get("X-Missing", "default"),
+            "typed": request.headers.get("x-number", type=int),
+            "host": request.host,
+        }
 
     @app.get("/folder/")
     async def folder() -> str:
@@ -150,6 +161,57 @@ async def test_plain_functions_are_still_run_as_views_every_time(kind: type[Quar
 EMPTY = [{"type": "http.request", "body": b"", "more_body": False}]
 
 
+@pytest.mark.parametrize("http_version", ["1.1", "1.0"])
+async def test_headers_read_as_from_quarts_own_request(http_version: str) -> None:
+    sent_headers = [
+        (b"x-number", b"42"),
+        (b"accept", b"*/*"),
+        (b"x-twice", b"1"),
+        (b"x-twice", b"2"),
+    ]
+    answers = [
+        await _call(
+            _app(kind), "GET", "/headers", EMPTY, headers=sent_headers, http_version=http_version
+        )
+        for kind in (LeanQuart, Quart)
+    ]
+    assert answers[0][0]["status"] == 200
+    assert _body(answers[0]) == _body(answers[1])
+    assert b'"missing":"default"' in _body(answers[0]) and b'"typed":42' in _body(answers[0])
+
+
+@pytest.mark.parametrize(
+    ("scheme", "host"),
+    [
+        ("http", "127.0.0.1:5003"),
+        ("http", "Example.COM:80"),
+        ("https", "example.com:443"),
+        ("https", "example.com:80"),
+        ("http", "b\u00fccher.example"),
+        ("http", ""),
+    ],
+)
+async def test_the_url_adapter_is_quarts(scheme: str, host: str) -> None:
+    adapters = []
+    for kind in (LeanQuart, Quart):
+        app = _app(kind)
+        scope = _scope("GET", "/folder/", [(b"host", host.encode())], scheme=scheme)
+        scope["query_string"] = b"a=1"
+        built = InTaskHTTPConnection(app, scope)._create_request_from_scope(_never)
+        adapter = app.create_url_adapter(built)
+        adapters.append({k: v for k, v in vars(adapter).items() if k != "map"})
+    assert adapters[0] == adapters[1]
+
+
+async def test_a_host_idna_cannot_encode_is_refused_as_by_quart() -> None:
+    for kind in (LeanQuart, Quart):
+        app = _app(kind)
+        scope = _scope("GET", "/folder/", [(b"host", b"a..b")])
+        built = InTaskHTTPConnection(app, scope)._create_request_from_scope(_never)
+        with pytest.raises(BadHost):
+            app.create_url_adapter(built)
+
+
 async def test_a_redirect_names_the_requested_host(kind: type[Quart]) -> None:
     sent = await _call(_app(kind), "GET", "/folder", EMPTY, headers=[])
     assert sent[0]["status"] == 308
@@ -175,5 +237,9 @@ async def test_an_answer_nobody_reads_is_given_up_at_its_deadline(kind: type[Qua
 
     started = time.monotonic()
     await asyncio.wait_for(app(_scope("GET", "/sync", [(b"host", b"localhost")]), receive, send), 5)
-    assert time.monotonic() - started < 0.05 + 1
+    assert time.monotonic() - started < 0.05 + MAX_LATE_SECONDS + 1
     assert [message["type"] for message in sent] == ["http.response.start", "http.response.body"]
+
+
+async def _never(message: Message) -> None:
+    raise AssertionError("nothing is sent while a request is made")
