@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
+import orjson
+
 __all__ = ["MAX_DEPTH", "NotJSON", "RepeatedName", "parse", "unique_names"]
 
 T = TypeVar("T")
@@ -91,9 +93,20 @@ def _finite(number: str) -> float:
 def parse(body: bytes) -> Any:
     """The JSON value of a UTF-8 ``body`` (an optional BOM aside), or :class:`NotJSON`.
 
-    Numbers are checked as they are parsed; the walk over every value (a third of a small
-    message's parsing) only when the text could hide what it looks for: a surrogate escape, or
-    more brackets than ``MAX_DEPTH`` (fewer cannot nest deeper)."""
+    Compact JSON as orjson writes it (and ``JSON.stringify``, and pydantic) is read by orjson,
+    a tenth of the cost: orjson refuses lone surrogates, non-finite numbers and bad UTF-8
+    itself, and a body that is exactly orjson's own text of the value it gave holds no repeated
+    name (one would be missing from the text) and no number orjson rounded. Any other body is
+    parsed by the json module, numbers checked as they are parsed, and walked over only when
+    its text could hide what the walk looks for: a surrogate escape, or more brackets than
+    ``MAX_DEPTH`` (fewer cannot nest deeper)."""
+    if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
+        try:
+            value = orjson.loads(body)
+            if orjson.dumps(value) == body:
+                return value
+        except orjson.JSONDecodeError:
+            pass  # the json module below says why
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -1,7 +1,9 @@
-"""strict_json.parse walks every value only when the text could hide a lone surrogate or deep
-nesting: with the walk and without it, the same verdicts."""
+"""strict_json.parse reads compact JSON with orjson and walks every value only when the text
+could hide a lone surrogate or deep nesting: on every path, the same verdicts and values."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -25,9 +27,23 @@ def test_pairs_and_finite_numbers_pass(prefix: bytes) -> None:
     assert value[-4:] == ["\U0001f600", 1.5e300, -2, {"a": [True]}]
 
 
-def test_a_repeated_name_is_refused_in_any_object() -> None:
+@pytest.mark.parametrize("body", [b'{"a": [{"b": 1, "c": 2, "b": 3}]}', b'{"a":[{"b":1,"b":1}]}'])
+def test_a_repeated_name_is_refused_in_any_object(body: bytes) -> None:
     with pytest.raises(NotJSON, match="'b' is repeated"):
-        parse(b'{"a": [{"b": 1, "c": 2, "b": 3}]}')
+        parse(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"id":1,"todo":"caf\\u00e9 \\ud83d\\ude00","n":[1.5,-2,true,null]}',  # escapes: json
+        '{"id":1,"todo":"café 😀","n":[1.5,-2,true,null]}'.encode(),  # orjson's own text
+        b"[123456789012345678901234567890,1e5]",  # orjson would round both: json
+        b'\xef\xbb\xbf{"a":1}',  # a BOM: json
+    ],
+)
+def test_compact_or_not_the_value_is_the_json_modules(body: bytes) -> None:
+    assert parse(body) == json.loads(body.decode("utf-8-sig"))
 
 
 def test_nesting_past_the_limit_is_refused_exactly_there() -> None:
