@@ -75,9 +75,14 @@ class Endpoint:
     writes: str = ""  # whose todos it adds, durably: each acknowledged one is checked after
 
 
+def compact(value: object) -> str:
+    """JSON as MCP clients send it (``JSON.stringify``, pydantic): no spaces."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
 def tools_call(name: str, arguments: dict[str, object]) -> str:
     params = {"name": name, "arguments": arguments}
-    return json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params})
+    return compact({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params})
 
 
 MCP_HEADERS = ("Accept: application/json, text/event-stream",)
@@ -97,7 +102,7 @@ MCP_PAIRS = (
         Endpoint(
             "plain addTodo",
             "/todos/bench",
-            json.dumps({"todo": "bench"}),
+            compact({"todo": "bench"}),
             only=OURS,
             writes="bench",
         ),
