@@ -4,7 +4,6 @@ an edit is seen by the next turn, never half a turn later."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 from plugin.config import Settings
@@ -12,10 +11,12 @@ from plugin.mcp.catalog import ToolCatalog
 from plugin.plugin_files import PluginFiles
 
 
-async def test_an_edit_is_seen_from_the_next_turn_of_the_loop(
-    make_settings: Callable[..., Settings], plugin_root: Path
-) -> None:
-    catalog = ToolCatalog(PluginFiles(make_settings(root=plugin_root)))
+def _catalog(root: Path) -> ToolCatalog:
+    return ToolCatalog(PluginFiles(Settings(root=root, database=str(root / "unused.sqlite3"))))
+
+
+async def test_an_edit_is_seen_from_the_next_turn_of_the_loop(plugin_root: Path) -> None:
+    catalog = _catalog(plugin_root)
     before = catalog.current()
     spec = plugin_root / "openapi.yaml"
     spec.write_text(spec.read_text().replace("operationId: getTodos", "operationId: listTodos"))
@@ -24,10 +25,8 @@ async def test_an_edit_is_seen_from_the_next_turn_of_the_loop(
     assert "listTodos" in catalog.current().tools and "getTodos" not in catalog.current().tools
 
 
-def test_without_a_loop_every_call_looks(
-    make_settings: Callable[..., Settings], plugin_root: Path
-) -> None:
-    catalog = ToolCatalog(PluginFiles(make_settings(root=plugin_root)))
+def test_without_a_loop_every_call_looks(plugin_root: Path) -> None:
+    catalog = _catalog(plugin_root)
     assert "getTodos" in catalog.current().tools
     spec = plugin_root / "openapi.yaml"
     spec.write_text(spec.read_text().replace("operationId: getTodos", "operationId: listTodos"))
