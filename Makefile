@@ -44,11 +44,14 @@ system-packages:
 test-quick: $(VENV)/.dev system-packages
 	$(PYTEST) -m "not slow" $(PYTEST_ARGS)
 
-$(VENV)/.bench: $(VENV)/.dev requirements/bench.txt
+$(VENV)/.bench: $(VENV)/.dev requirements/bench.txt requirements/bench-fastmcp.txt
 	$(PY) -m pip install --quiet -r requirements/bench.txt
+	$(PY) -m pip install --quiet --upgrade --target $(VENV)/fastmcp -r requirements/bench-fastmcp.txt
 	touch $@
 
 # By hand only, never in the test suite; BENCH_ARGS="--rounds 9" etc. (python bench/run.py -h).
+# Every server at once: ours on Hypercorn, uvicorn and granian, FastAPI, the baseline, the
+# ceilings and FastMCP in front of ours, the HTTP and the MCP targets.
 bench: $(VENV)/.bench
 	$(PY) bench/run.py $(BENCH_ARGS)
 

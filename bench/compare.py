@@ -54,6 +54,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     args.threads, args.load_cpu, args.warmup, args.loop = 1, "1", 1, "uvloop"
+    args.fastmcp = Path(sys.prefix) / "fastmcp"
     wrk = ensure_wrk()
     tmp = Path(tempfile.mkdtemp(prefix="plugin-compare-"))
     base_tree = tmp / "base-tree"

@@ -6,9 +6,7 @@ record of the ``plugin.access`` logger (so handlers, levels and capture work as 
 not one made by ``logger.info``, which walks the stack for the calling file and line, nor by
 ``makeRecord``, which works out again on every call the fields that never change for this line
 (file name, module, function, process): the record starts as a copy of a template holding them,
-and only the message and times are set (see bench/run.py for what each cost). When the CLI's
-handler is the only one listening, no record is made at all: the line goes to it as text
-(log_output.direct_writer). The query string
+and only the message and times are set (see bench/run.py for what each cost). The query string
 is never logged: OAuth codes and tokens travel there. The path is escaped to printable text
 (log_output.printable) whichever handler writes it: it is the client's, newlines and all.
 """
@@ -19,7 +17,7 @@ import logging
 import time
 
 from .asgi import Scope
-from .log_output import direct_writer, printable
+from .log_output import printable
 from .recent_calls import RecentCalls
 
 __all__ = ["AccessLog"]
@@ -66,8 +64,4 @@ class AccessLog:
             client = scope.get("client")
             address = client[0] if client else "-"
             line = f"{address} {method} {printable(path)} {status} {elapsed:.1f}ms"
-            write = direct_writer(logger, logging.INFO)
-            if write is not None:
-                write("INFO", logger.name, line)
-            else:
-                logger.handle(_AccessRecord(line))
+            logger.handle(_AccessRecord(line))

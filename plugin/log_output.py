@@ -11,11 +11,6 @@ three requests under load: the access line and the console's record measured 11 
 manifest answer's 187 (A/B with both off). Nothing is lost at exit: ``logging.shutdown`` flushes
 every handler, after the loop is gone; a ``kill -9`` loses at most the last ``FLUSH_SECONDS``.
 
-A line logged once per request can skip the record altogether: :func:`direct_writer` hands out
-this handler's ``write_line`` when it is the only place such a line would go (no other handler,
-no filter on the way), and the caller formats the line itself, the same text the record would
-have given (about 2.7 us instead of 5.1 for the access line, measured in a loop).
-
 A message is one line whatever a client put in it: :func:`printable` escapes control characters
 (an encoded newline in a path would otherwise forge a line, a NUL make the file binary), in every
 message this formatter writes; tracebacks keep their lines.
@@ -27,10 +22,9 @@ import asyncio
 import logging
 import sys
 import time
-from collections.abc import Callable
 from typing import TextIO
 
-__all__ = ["buffered_handler", "configure_logging", "direct_writer", "printable"]
+__all__ = ["buffered_handler", "configure_logging", "printable"]
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 FLUSH_SECONDS = 0.1  # how late an info line may reach the log
@@ -88,15 +82,6 @@ class _LoopBufferedHandler(logging.StreamHandler[TextIO]):
             return
         self._schedule_flush(urgent=record.levelno >= logging.WARNING)
 
-    def write_line(self, level: str, name: str, message: str) -> None:
-        """What ``emit`` would write for a record of ``level`` from logger ``name``."""
-        formatter = self.formatter
-        assert isinstance(formatter, _SecondsCachedFormatter)
-        line = f"{formatter.timestamp(time.time())} {level} {name}: {message}"
-        with self.lock:  # type: ignore[union-attr]
-            self._lines.append(line)
-            self._schedule_flush(urgent=False)
-
     def _schedule_flush(self, urgent: bool) -> None:
         if urgent or len(self._lines) >= MAX_LINES:
             self.flush()
@@ -124,28 +109,6 @@ class _LoopBufferedHandler(logging.StreamHandler[TextIO]):
                 self.stream.flush()
             except Exception:
                 pass  # as StreamHandler: a closed or broken stderr must not stop the server
-
-
-def direct_writer(logger: logging.Logger, level: int) -> Callable[[str, str, str], None] | None:
-    """The handler's ``write_line`` if a ``level`` record of ``logger`` would reach it alone."""
-    found: _LoopBufferedHandler | None = None
-    current: logging.Logger | None = logger
-    while current is not None:
-        if current.filters:
-            return None
-        for handler in current.handlers:
-            if (
-                found is not None
-                or type(handler) is not _LoopBufferedHandler
-                or handler.filters
-                or level < handler.level
-                or type(handler.formatter) is not _SecondsCachedFormatter
-                or handler.formatter._fmt != FORMAT
-            ):
-                return None
-            found = handler
-        current = current.parent if current.propagate else None
-    return found.write_line if found is not None else None
 
 
 def buffered_handler(stream: TextIO) -> logging.Handler:

@@ -6,18 +6,14 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
-from wsgiref.handlers import format_date_time
 
-import hypercorn.config
 import pytest
 
 from plugin.cli import main
 from plugin.config import PROJECT_ROOT, SERVERS, Settings, load_settings
 from plugin.serving import worker_environ
-from plugin.serving.hypercorn import hypercorn_config
 
 
 def run_main(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -110,28 +106,6 @@ def test_a_file_that_is_not_a_database_in_the_real_cli(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert_one_line(result.stderr, "PLUGIN_DATABASE")
     assert database.read_bytes().startswith(b"not a database")  # left as it was
-
-
-def test_the_date_header_is_built_once_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hypercorn asks for its extra headers on every response; they must stay exact."""
-    now = [1_800_000_000.25]
-    monkeypatch.setattr(time, "time", lambda: now[0])
-    monkeypatch.setattr(hypercorn.config, "time", lambda: now[0])
-    config = hypercorn_config(load_settings({}))
-
-    def date() -> bytes:
-        headers = config.response_headers("h11")
-        headers.append((b"x-added-by-a-caller", b"1"))  # callers extend the list they get
-        return dict(headers[:-1])[b"date"]
-
-    first = date()
-    assert first == format_date_time(now[0]).encode()
-    assert dict(config.response_headers("h11"))[b"server"] == b"hypercorn-h11"
-    now[0] += 0.7
-    assert date() == first
-    assert config.response_headers("h11") == config.response_headers("h11")[:2]
-    now[0] += 0.3
-    assert date() == format_date_time(now[0]).encode() != first
 
 
 def test_workers_rebuild_one_mcp_state_secret(make_settings: Callable[..., Settings]) -> None:

@@ -1,6 +1,7 @@
-"""Quart's request handling run in the request's own task (plugin/lean_quart.py): the same
-answers as Quart's own, bodies in one piece, streams and ranges as before, the same headers and
-URL adapter, and an answer nobody reads given up at its deadline."""
+"""Quart's request handling run in the request's own task (plugin/lean_quart.py): every check
+runs on LeanQuart and on Quart's own class, so the same answers come with and without it;
+bodies in one piece, streams and ranges as before, the same headers and URL adapter, and an
+answer nobody reads given up at its deadline."""
 
 from __future__ import annotations
 
@@ -17,6 +18,13 @@ from plugin.deadlines import MAX_LATE_SECONDS
 from plugin.lean_quart import InTaskHTTPConnection, LeanQuart
 
 Message = dict[str, Any]
+
+
+@pytest.fixture(params=[LeanQuart, Quart], ids=["lean", "quart"])
+def kind(request: pytest.FixtureRequest) -> type[Quart]:
+    """Each check runs with the in-task connection and with Quart's own."""
+    kind: type[Quart] = request.param
+    return kind
 
 
 def _app(kind: type[Quart] = LeanQuart) -> Quart:
@@ -98,30 +106,31 @@ def _body(sent: list[Message]) -> bytes:
     return b"".join(message.get("body", b"") for message in sent[1:])
 
 
-async def test_a_body_in_chunks_without_a_length_is_read_whole_and_answered_in_one_message() -> (
-    None
-):
-    app = _app()
+async def test_a_body_in_chunks_without_a_length_is_read_whole_and_answered_in_one_message(
+    kind: type[Quart],
+) -> None:
+    app = _app(kind)
     chunks = [
         {"type": "http.request", "body": b"abc", "more_body": True},
         {"type": "http.request", "body": b"def", "more_body": False},
     ]
     sent = await _call(app, "POST", "/echo", chunks)
-    assert sent[0]["status"] == 200
-    assert sent[1:] == [{"type": "http.response.body", "body": b"abcdef"}]
+    assert sent[0]["status"] == 200 and _body(sent) == b"abcdef"
+    if kind is LeanQuart:
+        assert sent[1:] == [{"type": "http.response.body", "body": b"abcdef"}]
     assert app.config["SEEN"] == [b"abcdef"]
 
 
-async def test_a_body_over_the_limit_is_413_without_reading_the_rest() -> None:
-    app = _app()
+async def test_a_body_over_the_limit_is_413_without_reading_the_rest(kind: type[Quart]) -> None:
+    app = _app(kind)
     chunks = [{"type": "http.request", "body": b"x" * 8, "more_body": True}] * 3
     sent = await _call(app, "POST", "/echo", chunks)
     assert sent[0]["status"] == 413
     assert app.config["SEEN"] == []
 
 
-async def test_a_client_gone_before_its_body_ends_runs_nothing() -> None:
-    app = _app()
+async def test_a_client_gone_before_its_body_ends_runs_nothing(kind: type[Quart]) -> None:
+    app = _app(kind)
     messages = [
         {"type": "http.request", "body": b"ab", "more_body": True},
         {"type": "http.disconnect"},
@@ -130,8 +139,8 @@ async def test_a_client_gone_before_its_body_ends_runs_nothing() -> None:
     assert app.config["SEEN"] == []
 
 
-async def test_streamed_and_ranged_answers_are_as_quart_sends_them() -> None:
-    app = _app()
+async def test_streamed_and_ranged_answers_are_as_quart_sends_them(kind: type[Quart]) -> None:
+    app = _app(kind)
     empty = [{"type": "http.request", "body": b"", "more_body": False}]
     streamed = await _call(app, "GET", "/stream", empty)
     assert streamed[0]["status"] == 200 and _body(streamed) == b"one two"
@@ -141,8 +150,8 @@ async def test_streamed_and_ranged_answers_are_as_quart_sends_them() -> None:
     assert _body(ranged) == b"234"
 
 
-async def test_plain_functions_are_still_run_as_views_every_time() -> None:
-    app = _app()
+async def test_plain_functions_are_still_run_as_views_every_time(kind: type[Quart]) -> None:
+    app = _app(kind)
     empty = [{"type": "http.request", "body": b"", "more_body": False}]
     for _ in range(2):
         sent = await _call(app, "GET", "/sync", empty)
@@ -203,19 +212,23 @@ async def test_a_host_idna_cannot_encode_is_refused_as_by_quart() -> None:
             app.create_url_adapter(built)
 
 
-async def test_a_redirect_names_the_requested_host() -> None:
-    sent = await _call(_app(), "GET", "/folder", EMPTY, headers=[])
+async def test_a_redirect_names_the_requested_host(kind: type[Quart]) -> None:
+    sent = await _call(_app(kind), "GET", "/folder", EMPTY, headers=[])
     assert sent[0]["status"] == 308
     assert (b"location", b"http://localhost/folder/") in sent[0]["headers"]
 
 
-async def test_an_answer_nobody_reads_is_given_up_at_its_deadline() -> None:
-    app = _app()
+async def test_an_answer_nobody_reads_is_given_up_at_its_deadline(kind: type[Quart]) -> None:
+    app = _app(kind)
     app.config["RESPONSE_TIMEOUT"] = 0.05
     sent: list[Message] = []
+    bodies = list(EMPTY)
 
     async def receive() -> Message:
-        return EMPTY[0]
+        if bodies:
+            return bodies.pop()
+        await asyncio.Event().wait()  # a client that keeps the connection and reads nothing
+        raise AssertionError
 
     async def send(message: Message) -> None:  # as a socket whose buffer stays full
         sent.append(message)

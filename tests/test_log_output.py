@@ -1,5 +1,4 @@
-"""The CLI's log handler: lines written once per loop turn, and the access line's direct path
-giving the very text a log record would have."""
+"""The CLI's log handler: lines written in batches, the access line among them as a record."""
 
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ from contextlib import contextmanager
 import pytest
 
 from plugin.access_log import AccessLog
-from plugin.log_output import FLUSH_SECONDS, MAX_LINES, buffered_handler, direct_writer
+from plugin.log_output import FLUSH_SECONDS, MAX_LINES, buffered_handler
 
 LINE = re.compile(
     r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO plugin\.access: 10\.0\.0\.7 GET /todos/ann 200 "
@@ -42,48 +41,32 @@ def cli_handler_only() -> Iterator[io.StringIO]:
 SCOPE = {"method": "GET", "path": "/todos/ann", "client": ("10.0.0.7", 5555)}
 
 
-async def test_access_line_written_directly_matches_the_record_format() -> None:
+async def test_the_access_line_is_batched_in_the_record_format() -> None:
     access = logging.getLogger("plugin.access")
     with cli_handler_only() as stream:
-        assert direct_writer(access, logging.INFO) is not None
         AccessLog(None, log_lines=True).record(SCOPE, 200, 0.0)
         await asyncio.sleep(0)
         assert stream.getvalue() == "", "written with the lines that follow, not at once"
         await asyncio.sleep(FLUSH_SECONDS + 0.05)
-        (direct,) = stream.getvalue().splitlines()
-        assert LINE.fullmatch(direct), direct
-        # The same message as a record, through the same handler: the same text but the time.
-        access.info("%s", direct.split(": ", 1)[1])
+        (line,) = stream.getvalue().splitlines()
+        assert LINE.fullmatch(line), line
+        # The same message logged the usual way: the same text but the time.
+        access.info("%s", line.split(": ", 1)[1])
         await asyncio.sleep(FLUSH_SECONDS + 0.05)
-        via_record = stream.getvalue().splitlines()[1]
-    assert via_record.split(" ", 2)[2] == direct.split(" ", 2)[2]
+        via_info = stream.getvalue().splitlines()[1]
+    assert via_info.split(" ", 2)[2] == line.split(" ", 2)[2]
 
 
-async def test_any_other_listener_gets_real_records(caplog: pytest.LogCaptureFixture) -> None:
+async def test_any_other_listener_gets_the_record_too(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     access = logging.getLogger("plugin.access")
     with cli_handler_only() as stream:
         access.propagate = True  # caplog's handler sits on the root logger too
-        assert direct_writer(access, logging.INFO) is None
         AccessLog(None, log_lines=True).record(SCOPE, 200, 0.0)
         await asyncio.sleep(FLUSH_SECONDS + 0.05)
         assert LINE.fullmatch(stream.getvalue().strip())  # the CLI's handler has its line too
     (record,) = [record for record in caplog.records if record.name == "plugin.access"]
     assert " GET /todos/ann 200 " in record.getMessage()
-
-
-def test_a_filter_or_a_second_handler_turns_the_direct_path_off() -> None:
-    access = logging.getLogger("plugin.access")
-    with cli_handler_only():
-        access.addFilter(lambda record: True)
-        assert direct_writer(access, logging.INFO) is None
-        access.filters.clear()
-        access.addHandler(logging.StreamHandler(io.StringIO()))
-        assert direct_writer(access, logging.INFO) is None
-        access.handlers.pop()
-        assert direct_writer(access, logging.INFO) is not None
-        access.handlers[0].setLevel(logging.WARNING)
-        assert direct_writer(access, logging.INFO) is None
 
 
 async def test_warnings_and_a_full_buffer_are_written_at_once() -> None:

@@ -21,6 +21,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from ..errors import envelope
 from ..strict_json import NotJSON, parse
 
@@ -250,9 +252,14 @@ def negotiate(params: dict[str, Any]) -> str:
 
 
 def result_body(request_id: RequestId | None, result: dict[str, Any]) -> bytes:
-    return json.dumps(
-        {"jsonrpc": "2.0", "id": request_id, "result": result}, ensure_ascii=False
-    ).encode()
+    """The response, UTF-8; orjson (a tenth of a tool call's cost with the json module), which
+    refuses what it cannot write exactly (an integer past 64 bits, deep nesting): those go to
+    the json module."""
+    message = {"jsonrpc": "2.0", "id": request_id, "result": result}
+    try:
+        return orjson.dumps(message)
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(message, ensure_ascii=False).encode()
 
 
 def error_body(request_id: RequestId | None, error: RPCError) -> bytes:

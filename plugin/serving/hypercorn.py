@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config
@@ -20,29 +19,9 @@ def _address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-class _ServerConfig(Config):
-    """Hypercorn's configuration, with each second's ``Date`` header formatted once.
-
-    Hypercorn formats the date (``wsgiref``'s ``format_date_time``) for every response, about
-    1% of a cached manifest answer (py-spy under bench/run.py); the headers are the same for a
-    whole second, so they are built once per second and per protocol."""
-
-    _second = -1.0
-    _headers: dict[str, list[tuple[bytes, bytes]]]
-
-    def response_headers(self, protocol: str) -> list[tuple[bytes, bytes]]:
-        second = time.time() // 1
-        if second != self._second:
-            self._second, self._headers = second, {}
-        cached = self._headers.get(protocol)
-        if cached is None:
-            cached = self._headers[protocol] = super().response_headers(protocol)
-        return list(cached)  # callers extend the list they get
-
-
 def hypercorn_config(settings: Settings) -> Config:
     """Hypercorn's configuration for these settings."""
-    config = _ServerConfig()
+    config = Config()
     config.bind = [_address(settings.host, settings.port)]
     if settings.certfile:
         # Hypercorn's context refuses anything older than TLS 1.2 and offers h2 and http/1.1.
