@@ -59,6 +59,9 @@ TARGETS = (
     ("ours-hypercorn", "baseline", "POST", 1.0),
     ("ours-hypercorn", "baseline", "ai-plugin", 2.0),
     ("ours-hypercorn", "baseline", "yaml", 2.0),
+    # What validation from the spec costs: ours with it against ours without (at most 10%).
+    ("ours-hypercorn", "ours-unvalidated", "GET /todos", 0.9),
+    ("ours-hypercorn", "ours-unvalidated", "POST", 0.9),
 )
 FASTMCP = "fastmcp-uvicorn"
 MCP_COST = 1.5  # a tools/call costs at most this many plain calls (plain req/s / MCP req/s)
@@ -349,6 +352,7 @@ def build_servers(args: argparse.Namespace, tmp: Path) -> list[Server]:
 
     return [
         ours("ours-hypercorn", [python, "main.py", "--port", "{port}"]),
+        ours("ours-unvalidated", [python, "-m", "bench.unvalidated", "--port", "{port}"]),
         ours("ours-uvicorn", [*uvicorn, *factory]),
         ours("ours-granian", [*granian, *factory]),
         other("fastapi-uvicorn", [*uvicorn, "fastapi_app:app"], ("/todos/",), "/todos/reader"),

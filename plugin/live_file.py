@@ -1,13 +1,16 @@
 """A file on disk, parsed again whenever it changes, with the last good version kept.
 
-Each read costs one ``stat``; the file is re-read only when its modification time, size or
-inode changes. An edit that breaks the file does not take the plugin down: the previous parse
+Each read costs one ``stat``, at most once per turn of the event loop (the requests one turn
+runs share it, and a request that comes after an edit comes in a later turn); the file is
+re-read only when its modification time, size or inode changes. An edit that breaks the file
+does not take the plugin down: the previous parse
 keeps being served, one log line names the file, the line and the reason, and ``problem`` holds
 the same text for anyone who wants to show it. Fixing the file brings the new version back.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Callable
@@ -41,9 +44,17 @@ class LiveFile(Generic[T]):
         self._value: T | None = None
         self.version = 0
         self.problem: FileProblem | None = None
+        self._looked = False  # at the file, in this turn of the event loop
 
     def current(self) -> T:
         """The newest good parse; raises :class:`FileProblem` if there has never been one."""
+        if self._looked and self._value is not None:
+            return self._value
+        try:
+            asyncio.get_running_loop().call_soon(self._turn_ended)
+            self._looked = True
+        except RuntimeError:  # no loop runs (the CLI's check): look every time
+            pass
         try:
             stat = os.stat(self._fspath)
             signature = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
@@ -56,6 +67,9 @@ class LiveFile(Generic[T]):
         if self._value is None:
             raise self.problem or FileProblem(self.path, "was never loaded")
         return self._value
+
+    def _turn_ended(self) -> None:
+        self._looked = False
 
     def _reload(self) -> None:
         try:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any, cast
 
-from quart import Quart, g, request
+from quart import Quart, Request, g, request
 from quart.routing import QuartRule
 from werkzeug.exceptions import NotFound as WerkzeugNotFound
 from werkzeug.routing import BaseConverter, Map
@@ -169,6 +169,7 @@ class Router:
         self, app: Quart, live: LiveOperations, callers: Callers, check_responses: bool
     ) -> None:
         self._app = app
+        self._state = app_state(app)
         self._live = live
         self._callers = callers
         self._check = check_responses
@@ -214,16 +215,19 @@ class Router:
 
     async def view(self, **path_values: Any) -> Any:
         """Every operation's view: check the request, call the handler, encode its answer."""
-        operation: Operation = cast(OperationRule, request.url_rule).operation
+        # The request itself, not its context-local proxy: each access through the proxy is a
+        # context lookup, and a request reads a dozen attributes.
+        current = cast(Request, request._get_current_object())  # type: ignore[attr-defined]
+        operation: Operation = cast(OperationRule, current.url_rule).operation
         if any(value is NO_RESOURCE for value in path_values.values()):
             raise WerkzeugNotFound()
-        values = await read_arguments(operation, request, path_values)
+        values = await read_arguments(operation, current, path_values)
         takes = operation.takes
         if "caller" in takes:
-            identity, scope, callers = g.identity, cast(Scope, request.scope), self._callers
+            identity, scope, callers = g.identity, cast(Scope, current.scope), self._callers
             values["caller"] = Caller(identity, lambda: callers.chatgpt_user(identity, scope))
         if "db" in takes:
-            values["db"] = app_state().open_store.database
+            values["db"] = self._state.open_store.database
         result = await operation.handler(**{name: values[name] for name in takes})
         if self._check:
             check_answer(operation, result)
