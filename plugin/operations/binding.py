@@ -87,10 +87,10 @@ async def _body(body: Body, request: Request) -> Any:
     schema = body.schema
     if schema is not None and not schema.is_valid(value):
         said = "; ".join(
-            f"'{where}' in the body {what}" if where else f"The body {what}"
+            f"'{where}' in the body {what}" if where else f"the body {what}"
             for where, what in schema.problems(value)
         )
-        raise ValidationFailed(said + ".")
+        raise ValidationFailed(said[0].upper() + said[1:] + ".")
     return value
 
 

@@ -75,14 +75,20 @@ def _type(types: Sequence[str]) -> str:
     return f"must be {text}" + (" or null" if "null" in types and named else "")
 
 
+def _characters(count: Any) -> str:
+    return "1 character" if count == 1 else f"{count} characters"
+
+
 def _described(kind: Any) -> str:
     """What a failure asks for, from its kind and the schema's limit alone."""
     name: str = kind.name
     detail: dict[str, Any] = kind.as_dict()
     limit = detail.get("limit")
     simple = {
-        "maxLength": f"must be at most {limit} characters",
-        "minLength": f"must be at least {limit} characters",
+        "maxLength": f"must be at most {_characters(limit)}",
+        "minLength": "must not be empty"
+        if limit == 1
+        else f"must be at least {_characters(limit)}",
         "maximum": f"must be at most {limit}",
         "minimum": f"must be at least {limit}",
         "exclusiveMaximum": f"must be less than {limit}",
