@@ -145,8 +145,11 @@ class PostgresStore(SQLStore):
         stored_text=_escaped,
         read_text=_unescaped,
         owner_lock="SELECT pg_advisory_xact_lock(hashtext(?))",
-        owner_tables="""SELECT table_name FROM information_schema.columns
-            WHERE column_name = 'owner' AND table_schema = current_schema()""",
+        owner_tables="""SELECT c.table_name FROM information_schema.columns c
+            JOIN information_schema.tables t
+            ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+            WHERE c.column_name = 'owner' AND c.table_schema = current_schema()
+            AND t.table_type = 'BASE TABLE'""",
     )
 
     def __init__(self, pool: asyncpg.Pool) -> None:

@@ -169,13 +169,16 @@ def set_password(name: str, password_hash: str) -> Operation[int | None]:
 
 def remove_user(dialect: Dialect, name: str) -> Operation[bool]:
     """The account, and the user's rows in every table with an ``owner`` column: that is how a
-    plugin's tables say whose each row is (docs/your-own-api.md)."""
+    plugin's tables say whose each row is (docs/your-own-api.md). No account, nothing erased:
+    a mistyped name must not take a list some caller keeps under that name."""
+    removed = yield Query("DELETE FROM users WHERE name = ? RETURNING name", (name,))
+    if not removed:
+        return False
     tables = yield Query(dialect.owner_tables)
     for (table,) in tables:
         quoted = '"' + table.replace('"', '""') + '"'
         yield Query(f"DELETE FROM {quoted} WHERE owner = ?", (dialect.stored_text(name),))
-    removed = yield Query("DELETE FROM users WHERE name = ? RETURNING name", (name,))
-    return bool(removed)
+    return True
 
 
 # user_http keys
