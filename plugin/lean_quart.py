@@ -34,7 +34,7 @@ and are unchanged.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -45,15 +45,18 @@ from quart.wrappers import BaseRequestWebsocket, Request, Response
 from quart.wrappers.response import DataBody
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import BadHost, HTTPException
-from werkzeug.routing import MapAdapter, Rule
+from werkzeug.routing import Map, MapAdapter, Rule
 
 from .deadlines import MAX_LATE_SECONDS, Deadlines
 from .errors import http_error_response
 
-__all__ = ["LeanQuart"]
+__all__ = ["LeanQuart", "RememberingAdapter"]
 
 MAX_MADE_ASYNC = 1024  # functions remembered; Quart passes only hooks, views and bound methods
 MAX_SERVER_NAMES = 64  # Host headers remembered; a client chooses them
+MAX_MATCHES = 4096  # paths and methods remembered per URL map; a client chooses them too
+
+Matches = dict[tuple[str, str], tuple[Rule, dict[str, Any]]]
 
 
 class RoutedRequest(Request):
@@ -167,6 +170,44 @@ class InTaskHTTPConnection(ASGIHTTPConnection):
         )
 
 
+class RememberingAdapter(MapAdapter):
+    """A URL adapter that answers Quart's match from what the same path and method matched
+    before in the same map.
+
+    Werkzeug's matcher defines a recursive closure on every call, a reference cycle that only
+    the cyclic collector frees: every request left its cells and function behind, so the next
+    requests allocated fresh memory instead of reusing what the last one freed. Remembering
+    the match skips the matcher, and a request leaves no cycle behind. Only a match is
+    remembered (a 404, 405 or redirect is worked out again each time), per map: a map is never
+    changed once serving, the router builds a new one (operations/routes.py)."""
+
+    def __init__(self, matches: Matches, *args: Any) -> None:
+        super().__init__(*args)
+        self._matches = matches
+
+    def match(
+        self,
+        path_info: str | None = None,
+        method: str | None = None,
+        return_rule: bool = False,
+        query_args: Any = None,
+        websocket: bool | None = None,
+    ) -> tuple[Any, Mapping[str, Any]]:
+        """As Werkzeug's; the call Quart makes for a request is remembered."""
+        asked = (path_info, method, query_args, websocket)
+        if not return_rule or asked != (None, None, None, None) or self.websocket:
+            werkzeugs: Any = super().match
+            return werkzeugs(path_info, method, return_rule, query_args, websocket)  # type: ignore[no-any-return]
+        key = (self.path_info, self.default_method)
+        known = self._matches.get(key)
+        if known is None:
+            rule, values = super().match(return_rule=True)
+            if len(self._matches) >= MAX_MATCHES:
+                self._matches.clear()
+            known = self._matches[key] = (rule, dict(values))
+        return known[0], dict(known[1])  # a view may change its own arguments
+
+
 class LeanQuart(Quart):
     """Quart with the classes above, its URL adapter made without Quart's detours, and
     ``ensure_async`` answered from a cache.
@@ -182,6 +223,8 @@ class LeanQuart(Quart):
         self._made_async: dict[Callable[..., Any], Callable[..., Awaitable[Any]]] = {}
         self._server_names: dict[str, str] = {}
         self.send_deadlines = Deadlines(MAX_LATE_SECONDS)
+        self._matches_of: Map | None = None
+        self._matches: Matches = {}
 
     def create_url_adapter(self, request: BaseRequestWebsocket | None) -> MapAdapter | None:
         """The adapter Quart would bind, without working out the request's server name again.
@@ -204,7 +247,10 @@ class LeanQuart(Quart):
             if len(self._server_names) >= MAX_SERVER_NAMES:
                 self._server_names.clear()
             self._server_names[host] = server_name
-        return MapAdapter(
+        if self._matches_of is not url_map:  # the router swapped in a new map
+            self._matches_of, self._matches = url_map, {}
+        return RememberingAdapter(
+            self._matches,
             url_map,
             server_name,
             request.root_path,

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from quart import Quart, request
+from quart.routing import QuartRule
 from werkzeug.exceptions import BadHost
 
 from plugin.deadlines import MAX_LATE_SECONDS
@@ -69,6 +70,21 @@ def _app(kind: type[Quart] = LeanQuart) -> Quart:
     @app.get("/folder/")
     async def folder() -> str:
         return "a folder"
+
+    @app.url_value_preprocessor
+    def take_language(endpoint: str | None, values: dict[str, Any] | None) -> None:
+        if values is not None and "language" in values:
+            app.config["LANGUAGES"].append(values.pop("language"))
+
+    app.config["LANGUAGES"] = []
+
+    @app.get("/<language>/items/<name>")
+    async def item(name: str) -> str:
+        return name
+
+    @app.get("/numbers/<int:number>")
+    async def number(number: int) -> str:
+        return str(number * 2)
 
     return app
 
@@ -199,7 +215,7 @@ async def test_the_url_adapter_is_quarts(scheme: str, host: str) -> None:
         scope["query_string"] = b"a=1"
         built = InTaskHTTPConnection(app, scope)._create_request_from_scope(_never)
         adapter = app.create_url_adapter(built)
-        adapters.append({k: v for k, v in vars(adapter).items() if k != "map"})
+        adapters.append({k: v for k, v in vars(adapter).items() if k not in ("map", "_matches")})
     assert adapters[0] == adapters[1]
 
 
@@ -243,3 +259,38 @@ async def test_an_answer_nobody_reads_is_given_up_at_its_deadline(kind: type[Qua
 
 async def _never(message: Message) -> None:
     raise AssertionError("nothing is sent while a request is made")
+
+
+async def test_each_request_gets_its_own_path_arguments(kind: type[Quart]) -> None:
+    """Matches are remembered per path (plugin.lean_quart.RememberingAdapter): a view or a
+    preprocessor that changes its arguments changes them for its own request only."""
+    app = _app(kind)
+    for path, answer in [
+        ("/en/items/a", b"a"),
+        ("/en/items/b", b"b"),
+        ("/fr/items/a", b"a"),
+        ("/en/items/a", b"a"),
+        ("/numbers/21", b"42"),
+        ("/numbers/21", b"42"),
+    ]:
+        sent = await _call(app, "GET", path, EMPTY)
+        assert (sent[0]["status"], _body(sent)) == (200, answer)
+    assert app.config["LANGUAGES"] == ["en", "en", "fr", "en"]
+
+
+async def test_a_path_matched_before_still_refuses_what_it_refused(kind: type[Quart]) -> None:
+    app = _app(kind)
+    for _ in range(2):
+        assert (await _call(app, "GET", "/numbers/1", EMPTY))[0]["status"] == 200
+        refused = await _call(app, "POST", "/numbers/1", EMPTY)
+        assert refused[0]["status"] == 405
+        assert (await _call(app, "GET", "/numbers/x", EMPTY))[0]["status"] == 404
+        assert (await _call(app, "GET", "/folder", EMPTY))[0]["status"] == 308
+
+
+async def test_a_new_url_map_is_matched_afresh(kind: type[Quart]) -> None:
+    """The router swaps in a whole new map when the spec changes (operations/routes.py)."""
+    app = _app(kind)
+    assert _body(await _call(app, "GET", "/numbers/2", EMPTY)) == b"4"
+    app.url_map = type(app.url_map)([QuartRule("/numbers/2", endpoint="sync_view")])
+    assert _body(await _call(app, "GET", "/numbers/2", EMPTY)) == b"from a plain function"

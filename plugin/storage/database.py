@@ -18,7 +18,7 @@ string the API accepts round-trips (SQL functions over text, e.g. ``length``, se
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypeVar
 
@@ -59,6 +59,8 @@ class _Runs(Protocol):
     async def _read(self, operation: Callable[..., Operation[T]], *args: Any) -> T: ...
 
     async def _write(self, operation: Callable[..., Operation[T]], *args: Any) -> T: ...
+
+    async def _run_statement(self, query: Query, write: bool) -> list[Row]: ...
 
 
 def _stored(dialect: Dialect, parameters: Sequence[Any]) -> Sequence[Any]:
@@ -121,7 +123,7 @@ class Database:
 
     async def fetch(self, sql: str, *parameters: Any) -> list[Row]:
         """The rows a read-only statement returns."""
-        return await self._store._read(_statement, self._dialect, Query(sql, parameters))
+        return await self._one(Query(sql, parameters), write=False)
 
     async def fetch_one(self, sql: str, *parameters: Any) -> Row | None:
         """The first row a read-only statement returns, or None."""
@@ -131,19 +133,25 @@ class Database:
     async def execute(self, sql: str, *parameters: Any) -> list[Row]:
         """Run one write, committed durably before this returns; the rows it returns
         (``RETURNING``). Raises :class:`ConstraintViolation` with nothing written."""
-        return await self._guarded(_statement, self._dialect, Query(sql, parameters))
+        return await self._guarded(self._one(Query(sql, parameters), write=True))
 
     async def transaction(self, work: Callable[..., Work[T]], *args: Any) -> T:
         """Run ``work(*args)``, a generator of statements, as one transaction committed
         durably before this returns; what it returns. Raises :class:`ConstraintViolation` (or
         whatever ``work`` raised) with nothing of it written."""
-        return await self._guarded(_transaction, self._dialect, work, args)
+        return await self._guarded(self._store._write(_transaction, self._dialect, work, args))
 
-    async def _guarded(self, operation: Callable[..., Operation[T]], *args: Any) -> T:
+    async def _guarded(self, write: Awaitable[T]) -> T:
         try:
-            return await self._store._write(operation, *args)
+            return await write
         except Exception as error:
             violation = _violation(error)
             if violation is None:
                 raise
             raise violation from None
+
+    async def _one(self, query: Query, write: bool) -> list[Row]:
+        dialect = self._dialect
+        if not dialect.escapes_text:
+            return await self._store._run_statement(query, write)
+        return _read_back(dialect, await self._store._run_statement(_query(dialect, query), write))

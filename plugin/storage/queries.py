@@ -65,6 +65,12 @@ def advance(operation: Generator[Y, list[Row], T], rows: list[Row] | None) -> Y 
         return Done(stop.value)
 
 
+def single(query: Query) -> Operation[list[Row]]:
+    """One statement; the rows it returned."""
+    rows = yield query
+    return rows
+
+
 def _same(text: str) -> str:
     return text
 

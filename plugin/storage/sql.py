@@ -16,7 +16,7 @@ from typing import ClassVar, ParamSpec, TypeVar
 
 from . import queries
 from .database import Database
-from .queries import Dialect, Operation
+from .queries import Dialect, Operation, Query, Row
 from .records import (
     ApiKey,
     Attempts,
@@ -49,6 +49,12 @@ class SQLStore(ABC):
         self, operation: Callable[P, Operation[T]], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Run an operation in a transaction, committed (durably) before this returns."""
+
+    async def _run_statement(self, query: Query, write: bool) -> list[Row]:
+        """Run one statement (a write committed before this returns); the rows it returned."""
+        if write:
+            return await self._write(queries.single, query)
+        return await self._read(queries.single, query)
 
     @cached_property
     def database(self) -> Database:
