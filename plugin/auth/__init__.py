@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from quart import Quart, g, request
+from quart import Quart, Request, g, request
 
 from ..config import Settings
 from ..storage import Store
@@ -86,9 +86,11 @@ def install_authentication(
 
     @app.before_request
     async def authenticate() -> None:
-        if request.endpoint is not None and not is_public(app, request.endpoint):
+        current = cast(Request, request._get_current_object())  # type: ignore[attr-defined]
+        endpoint = current.endpoint
+        if endpoint is not None and not is_public(app, endpoint):
             async with failures():
-                g.identity = await authenticator.authenticate(request.headers)
+                g.identity = await authenticator.authenticate(current.headers)
 
 
 def current_identity() -> Identity:

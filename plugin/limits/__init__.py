@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from quart import Quart, current_app, g, request
+from quart import Quart, Request, current_app, g, request
 
 from ..asgi import Scope
 from .budgets import RateLimits
@@ -83,9 +83,10 @@ def install_rate_limit(app: Quart, limits: RateLimits) -> None:
 
     @app.before_request
     async def limit() -> None:
-        view = app.view_functions.get(request.endpoint or "")
+        current = cast(Request, request._get_current_object())  # type: ignore[attr-defined]
+        view = app.view_functions.get(current.endpoint or "")
         if getattr(view, NOT_PER_CALLER, False):
             return
-        caller = limits.callers.of(g.get("identity"), cast(Scope, request.scope))
+        caller = limits.callers.of(g.get("identity"), cast(Scope, current.scope))
         await limits.take(limits.per_caller, caller, "requests")
         await limits.take(limits.service, "all", "requests to this server")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import cast
+from contextlib import AbstractAsyncContextManager
+from typing import Any, cast
 
 from quart import request
 
@@ -85,26 +84,14 @@ class RateLimits:
         )
         return self.counting_failures(presented)
 
-    @asynccontextmanager
-    async def counting_failures(self, counted: bool = True) -> AsyncIterator[None]:
+    def counting_failures(self, counted: bool = True) -> AbstractAsyncContextManager[None]:
         """Refuse a caller past its failed-authentication budget; count a 401 raised inside
         (when ``counted``) against the caller, a 429 once it is past the budget.
 
         A shared caller (a ChatGPT egress address) is never refused before its credentials are
         checked: a GPT someone set up with a wrong secret would lock out every other user's
         token refreshes from that address. Its failures still get 429 past the budget."""
-        if self.failed_auth is None:
-            yield
-            return
-        scope = cast(Scope, request.scope)
-        if self._blocked:
-            self._refuse_if_blocked(self.callers.anonymous(scope))
-        try:
-            yield
-        except APIError as error:
-            if error.status_code == 401 and counted:
-                await self._count_failure(self.failed_auth, self.callers.anonymous(scope))
-            raise
+        return _CountingFailures(self, counted)
 
     def _refuse_if_blocked(self, caller: Caller) -> None:
         until = self._blocked.get(caller.key)
@@ -125,3 +112,30 @@ class RateLimits:
             if len(self._blocked) > MAX_BLOCKED:
                 self._blocked.popitem(last=False)
         raise _too_many("failed authentications", wait)
+
+
+class _CountingFailures:
+    """:meth:`RateLimits.counting_failures`, a class rather than a generator: one is made for
+    every request, and a generator's frame costs more to make and to run."""
+
+    __slots__ = ("_counted", "_limits")
+
+    def __init__(self, limits: RateLimits, counted: bool) -> None:
+        self._limits = limits
+        self._counted = counted
+
+    async def __aenter__(self) -> None:
+        limits = self._limits
+        if limits.failed_auth is not None and limits._blocked:
+            limits._refuse_if_blocked(limits.callers.anonymous(cast(Scope, request.scope)))
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: Any
+    ) -> None:
+        limits = self._limits
+        budget = limits.failed_auth
+        if budget is None or not self._counted or not isinstance(error, APIError):
+            return
+        if error.status_code == 401:
+            caller = limits.callers.anonymous(cast(Scope, request.scope))
+            await limits._count_failure(budget, caller)
