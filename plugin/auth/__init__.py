@@ -12,6 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar, cast
 
 from quart import Quart, Request, g, request
+from werkzeug.datastructures import Headers
 
 from ..config import Settings
 from ..storage import Store
@@ -71,7 +72,7 @@ def is_public(app: Quart, endpoint: str) -> bool:
     return getattr(app.view_functions.get(endpoint), PUBLIC_MARK, False)
 
 
-FailureCount = Callable[[], AbstractAsyncContextManager[None]]
+FailureCount = Callable[[Headers], AbstractAsyncContextManager[None]]
 
 
 def install_authentication(
@@ -89,8 +90,9 @@ def install_authentication(
         current = cast(Request, request._get_current_object())  # type: ignore[attr-defined]
         endpoint = current.endpoint
         if endpoint is not None and not is_public(app, endpoint):
-            async with failures():
-                g.identity = await authenticator.authenticate(current.headers)
+            headers = current.headers
+            async with failures(headers):
+                g.identity = await authenticator.authenticate(headers)
 
 
 def current_identity() -> Identity:

@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, cast
 
 from quart import request
+from werkzeug.datastructures import Headers
 
 from ..asgi import Scope
 from ..config import Settings
@@ -75,10 +76,10 @@ class RateLimits:
         if wait > 0:
             raise _too_many(what, wait)
 
-    def api_authentication(self) -> AbstractAsyncContextManager[None]:
-        """:meth:`counting_failures` around the API's authentication: a request that presents
-        no credential at all is not a guess, so its 401 is not counted."""
-        headers = request.headers
+    def api_authentication(self, headers: Headers) -> AbstractAsyncContextManager[None]:
+        """:meth:`counting_failures` around the API's authentication of a request with these
+        ``headers``: one that presents no credential at all is not a guess, so its 401 is not
+        counted."""
         presented = "Authorization" in headers or (
             bool(self._key_header) and self._key_header in headers
         )
