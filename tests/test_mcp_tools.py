@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import yaml
 
 from plugin.config import PROJECT_ROOT
 from plugin.mcp import build_tools
+from plugin.mcp.calls import _request
 
 
 def shipped_spec() -> dict[str, Any]:
@@ -198,3 +200,14 @@ def test_x_mcp_header_is_carried_when_valid_and_reported_when_not() -> None:
     assert len(built.problems) == 2
     assert "already used by 'username'" in built.problems[0]
     assert "header name token" in built.problems[1]
+
+
+def test_a_calls_body_is_compact_json_and_any_integer_is_sent_exactly() -> None:
+    """What the operation's strict parse reads fastest (orjson's own form), and the json
+    module's for what orjson cannot write, an integer past 64 bits."""
+    tool = build_tools(shipped_spec()).tools["addTodo"]
+    for todo in ('caf\u00e9 \U0001f600 "q"', 2**70):
+        path, _, _, body = _request(tool, "", {"username": "ann", "todo": todo})
+        assert path == "/todos/ann"
+        compact = json.dumps({"todo": todo}, ensure_ascii=False, separators=(",", ":"))
+        assert body == compact.encode()

@@ -13,6 +13,8 @@ from collections.abc import MutableMapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import orjson
+
 from ..asgi import ASGIApp, Scope
 from ..strict_json import NotJSON, parse
 from .tools import Tool
@@ -38,6 +40,15 @@ def _text(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
+
+
+def _encoded(body: Any) -> bytes:
+    """``body`` as compact JSON, the form the operation's strict parse reads fastest (orjson);
+    the json module for what orjson cannot write (an integer past 64 bits)."""
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _request(
@@ -69,7 +80,7 @@ def _request(
             body = value
         else:
             body[argument.key] = value
-    encoded = None if body is None else json.dumps(body, ensure_ascii=False).encode()
+    encoded = None if body is None else _encoded(body)
     return base_path + path, base_path + raw_path, urlencode(query), encoded
 
 
