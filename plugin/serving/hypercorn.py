@@ -29,6 +29,7 @@ def hypercorn_config(settings: Settings) -> Config:
     if settings.redirect_http_port:
         config.insecure_bind = [_address(settings.host, settings.redirect_http_port)]
     config.accesslog = None  # our own access line is cheaper; see plugin.access_log
+    config.include_server_header = False  # no software named to every client (nor written)
     config.errorlog = logging.getLogger("hypercorn.error")
     config.graceful_timeout = GRACEFUL_SECONDS
     config.keep_alive_timeout = KEEP_ALIVE_SECONDS

@@ -106,6 +106,7 @@ def _configs(app: Quart, settings: Settings) -> list[uvicorn.Config]:
         "log_config": None,  # the CLI's logging
         "access_log": False,  # our own access line is cheaper; see plugin.access_log
         "proxy_headers": False,  # who the client is: the app decides (PLUGIN_TRUSTED_PROXIES)
+        "server_header": False,  # no software named to every client (nor written)
         "timeout_keep_alive": KEEP_ALIVE_SECONDS,
         "timeout_graceful_shutdown": GRACEFUL_SECONDS,
     }

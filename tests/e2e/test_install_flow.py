@@ -22,6 +22,8 @@ def test_install_flow_over_http(open_server_on: LiveServer, host: str) -> None:
     with httpx.Client(base_url=base) as http:
         manifest_response = http.get("/.well-known/ai-plugin.json")
         assert manifest_response.headers["content-type"] == "application/json"
+        assert "date" in manifest_response.headers  # RFC 9110: an origin server with a clock
+        assert "server" not in manifest_response.headers  # names no software to a scanner
         manifest = manifest_response.json()
         assert manifest["auth"] == {"type": "none"}
         assert manifest["api"]["url"] == f"{base}/openapi.yaml"
