@@ -57,6 +57,7 @@ __all__ = ["LeanQuart", "RememberingAdapter"]
 MAX_MADE_ASYNC = 1024  # functions remembered; Quart passes only hooks, views and bound methods
 MAX_SERVER_NAMES = 64  # Host headers remembered; a client chooses them
 MAX_MATCHES = 4096  # paths and methods remembered per URL map; a client chooses them too
+MAX_REMEMBERED_PATH = 512  # characters; a longer path is matched afresh, so the memory stays small
 
 Matches = dict[tuple[str, str], tuple[Rule, dict[str, Any]]]
 
@@ -181,7 +182,9 @@ class RememberingAdapter(MapAdapter):
     requests allocated fresh memory instead of reusing what the last one freed. Remembering
     the match skips the matcher, and a request leaves no cycle behind. Only a match is
     remembered (a 404, 405 or redirect is worked out again each time), per map: a map is never
-    changed once serving, the router builds a new one (operations/routes.py)."""
+    changed once serving, the router builds a new one (operations/routes.py). A path past
+    ``MAX_REMEMBERED_PATH`` is not remembered: the memory stays under a few megabytes whatever
+    paths clients send."""
 
     def __init__(self, matches: Matches, *args: Any) -> None:
         super().__init__(*args)
@@ -197,7 +200,8 @@ class RememberingAdapter(MapAdapter):
     ) -> tuple[Any, Mapping[str, Any]]:
         """As Werkzeug's; the call Quart makes for a request is remembered."""
         asked = (path_info, method, query_args, websocket)
-        if not return_rule or asked != (None, None, None, None) or self.websocket:
+        long_path = len(self.path_info) > MAX_REMEMBERED_PATH
+        if not return_rule or asked != (None, None, None, None) or self.websocket or long_path:
             werkzeugs: Any = super().match
             return werkzeugs(path_info, method, return_rule, query_args, websocket)  # type: ignore[no-any-return]
         key = (self.path_info, self.default_method)

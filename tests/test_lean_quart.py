@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from quart import Quart, request
@@ -16,7 +16,7 @@ from quart.routing import QuartRule
 from werkzeug.exceptions import BadHost
 
 from plugin.deadlines import MAX_LATE_SECONDS
-from plugin.lean_quart import InTaskHTTPConnection, LeanQuart
+from plugin.lean_quart import MAX_REMEMBERED_PATH, InTaskHTTPConnection, LeanQuart
 
 Message = dict[str, Any]
 
@@ -294,3 +294,15 @@ async def test_a_new_url_map_is_matched_afresh(kind: type[Quart]) -> None:
     assert _body(await _call(app, "GET", "/numbers/2", EMPTY)) == b"4"
     app.url_map = type(app.url_map)([QuartRule("/numbers/2", endpoint="sync_view")])
     assert _body(await _call(app, "GET", "/numbers/2", EMPTY)) == b"from a plain function"
+
+
+async def test_a_long_path_is_matched_but_not_remembered() -> None:
+    """Clients choose the paths: past MAX_REMEMBERED_PATH one is matched afresh each time, so
+    the remembered matches cannot be made to hold megabytes."""
+    app = _app(LeanQuart)
+    long_name = "n" * (MAX_REMEMBERED_PATH + 1)
+    for name in ("short", long_name, long_name):
+        sent = await _call(app, "GET", f"/en/items/{name}", EMPTY)
+        assert (sent[0]["status"], _body(sent)) == (200, name.encode())
+    remembered = cast(LeanQuart, app)._matches
+    assert [path for path, _ in remembered] == ["/en/items/short"]
