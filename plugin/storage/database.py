@@ -151,7 +151,7 @@ class Database:
             raise violation from None
 
     async def _one(self, query: Query, write: bool) -> list[Row]:
+        """One statement as :func:`_statement` runs it, without a generator around it."""
         dialect = self._dialect
-        if not dialect.escapes_text:
-            return await self._store._run_statement(query, write)
-        return _read_back(dialect, await self._store._run_statement(_query(dialect, query), write))
+        rows = await self._store._run_statement(_query(dialect, query), write)
+        return _read_back(dialect, rows) if dialect.escapes_text else rows
