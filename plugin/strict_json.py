@@ -25,6 +25,7 @@ T = TypeVar("T")
 
 MAX_DEPTH = 64  # arrays and objects inside one another; no request this server takes nests so
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # \ud800 to \udfff, paired or not
+_SPACED = json.JSONEncoder(allow_nan=False)  # json.dumps' own text: Python's clients send it
 
 
 class NotJSON(ValueError):
@@ -99,19 +100,20 @@ def _finite(number: str) -> float:
 def parse(body: bytes) -> Any:
     """The JSON value of a UTF-8 ``body`` (an optional BOM aside), or :class:`NotJSON`.
 
-    Compact JSON as orjson writes it (and ``JSON.stringify``, and pydantic) is read by orjson,
-    a tenth of the cost: orjson refuses lone surrogates, non-finite numbers and bad UTF-8
-    itself, and a body that is exactly orjson's own text of the value it gave holds no repeated
-    name (one would be missing from the text) and no number orjson rounded. Any other body is
+    Compact JSON as orjson writes it (and ``JSON.stringify``, and pydantic), or spaced as
+    ``json.dumps`` writes it (Python's ``requests``), is read by orjson, a fraction of the cost:
+    orjson refuses lone surrogates, non-finite numbers and bad UTF-8 itself, and a body that is
+    exactly either text of the value orjson gave holds no repeated name (one would be missing
+    from the text) and no number orjson rounded. Any other body is
     parsed by the json module, numbers checked as they are parsed, and walked over only when
     its text could hide what the walk looks for: a surrogate escape, or more brackets than
     ``MAX_DEPTH`` (fewer cannot nest deeper)."""
     if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
         try:
             value = orjson.loads(body)
-            if orjson.dumps(value) == body:
+            if orjson.dumps(value) == body or _SPACED.encode(value).encode() == body:
                 return value
-        except orjson.JSONDecodeError:
+        except ValueError:  # orjson.JSONDecodeError is one
             pass  # the json module below says why
     try:
         text = body.decode("utf-8-sig")

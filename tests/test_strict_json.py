@@ -1,5 +1,6 @@
-"""strict_json.parse reads compact JSON with orjson and walks every value only when the text
-could hide a lone surrogate or deep nesting: on every path, the same verdicts and values."""
+"""strict_json.parse reads compact (and json.dumps-spaced) JSON with orjson and walks every
+value only when the text could hide a lone surrogate or deep nesting: on every path, the same
+verdicts and values."""
 
 from __future__ import annotations
 
@@ -39,6 +40,9 @@ def test_a_repeated_name_is_refused_in_any_object(body: bytes) -> None:
         b'{"id":1,"todo":"caf\\u00e9 \\ud83d\\ude00","n":[1.5,-2,true,null]}',  # escapes: json
         '{"id":1,"todo":"café 😀","n":[1.5,-2,true,null]}'.encode(),  # orjson's own text
         b"[123456789012345678901234567890,1e5]",  # orjson would round both: json
+        json.dumps({"id": 1, "todo": "café 😀", "n": [1.5, -2, True, None]}).encode(),  # spaced
+        b"[123456789012345678901234567890, 1e5]",  # spaced, and rounded by orjson: json
+        b'{"todo": "caf\xc3\xa9"}',  # spaced, but not escaped as json.dumps would: json
         b'\xef\xbb\xbf{"a":1}',  # a BOM: json
     ],
 )
