@@ -52,7 +52,7 @@ from werkzeug.routing import Map, MapAdapter, Rule
 from .deadlines import MAX_LATE_SECONDS, Deadlines
 from .errors import http_error_response
 
-__all__ = ["LeanQuart", "RememberingAdapter"]
+__all__ = ["LeanQuart", "RememberingAdapter", "scope_headers"]
 
 MAX_MADE_ASYNC = 1024  # functions remembered; Quart passes only hooks, views and bound methods
 MAX_SERVER_NAMES = 64  # Host headers remembered; a client chooses them
@@ -96,23 +96,27 @@ class ScopeHeaders(Headers):
         return default
 
 
+def scope_headers(scope: Mapping[str, Any]) -> ScopeHeaders:
+    """An ASGI scope's request headers as Werkzeug's ``Headers``, taken in one piece.
+
+    ``Headers(pairs)`` adds them one by one, each checked again for newlines; the server has
+    parsed and checked them already (h11, httptools and granian refuse CR or LF in a header)."""
+    headers = ScopeHeaders()
+    headers._list = [(k.decode("latin1").title(), v.decode("latin1")) for k, v in scope["headers"]]
+    return headers
+
+
 class InTaskHTTPConnection(ASGIHTTPConnection):
     app: LeanQuart
 
     def _create_request_from_scope(self, send: Any) -> Request:
-        """Quart's request, its headers taken from the scope as they are.
-
-        Quart adds them one by one, each checked again for newlines; the server has parsed and
-        checked them already (h11 refuses a request whose header holds CR, LF or NUL)."""
+        """Quart's request, its headers taken from the scope as they are (:func:`scope_headers`)."""
         scope = self.scope
         if scope["http_version"] < "1.1" or scope["path"][:1] != "/" or scope.get("root_path"):
             return super()._create_request_from_scope(send)  # Quart's fixes for these
-        headers = ScopeHeaders()
+        headers = scope_headers(scope)
         client = scope.get("client")
-        headers._list = [("Remote-Addr", client[0] if client else "<local>")]
-        headers._list += [
-            (k.decode("latin1").title(), v.decode("latin1")) for k, v in scope["headers"]
-        ]
+        headers._list.insert(0, ("Remote-Addr", client[0] if client else "<local>"))
         config = self.app.config
         return self.app.request_class(
             scope["method"],

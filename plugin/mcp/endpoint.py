@@ -22,6 +22,7 @@ from ..asgi import ASGIApp, Receive, Scope, Send, header, send_response
 from ..auth import Authenticator
 from ..config import Settings
 from ..errors import APIError, Unauthorized, envelope
+from ..lean_quart import scope_headers
 from ..live_file import FileProblem
 from ..plugin_files import PluginFiles
 from ..public_url import LOOPBACK_HOSTS, public_base_url
@@ -171,7 +172,7 @@ class MCPEndpoint:
                 [(b"allow", b"POST")],
             )
             return
-        headers = Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]])
+        headers = scope_headers(scope)
         try:
             await self._authenticate(scope, headers)
         except APIError as error:
