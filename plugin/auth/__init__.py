@@ -87,12 +87,15 @@ def install_authentication(
 
     @app.before_request
     async def authenticate() -> None:
+        # The objects behind the context-local proxies, taken once: each attribute read through
+        # a proxy is a context lookup (about 0.6 us).
         current = cast(Request, request._get_current_object())  # type: ignore[attr-defined]
         endpoint = current.endpoint
         if endpoint is not None and not is_public(app, endpoint):
             headers = current.headers
             async with failures(headers):
-                g.identity = await authenticator.authenticate(headers)
+                identity = await authenticator.authenticate(headers)
+            g._get_current_object().identity = identity  # as above
 
 
 def current_identity() -> Identity:

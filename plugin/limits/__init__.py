@@ -87,6 +87,7 @@ def install_rate_limit(app: Quart, limits: RateLimits) -> None:
         view = app.view_functions.get(current.endpoint or "")
         if getattr(view, NOT_PER_CALLER, False):
             return
-        caller = limits.callers.of(g.get("identity"), cast(Scope, current.scope))
+        identity = g._get_current_object().get("identity")
+        caller = limits.callers.of(identity, cast(Scope, current.scope))
         await limits.take(limits.per_caller, caller, "requests")
         await limits.take(limits.service, "all", "requests to this server")

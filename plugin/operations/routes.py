@@ -215,8 +215,8 @@ class Router:
 
     async def view(self, **path_values: Any) -> Any:
         """Every operation's view: check the request, call the handler, encode its answer."""
-        # The request itself, not its context-local proxy: each access through the proxy is a
-        # context lookup, and a request reads a dozen attributes.
+        # The request (and ``g``) itself, not its context-local proxy: each access through the
+        # proxy is a context lookup, and a request reads a dozen attributes.
         current = cast(Request, request._get_current_object())  # type: ignore[attr-defined]
         operation: Operation = cast(OperationRule, current.url_rule).operation
         if any(value is NO_RESOURCE for value in path_values.values()):
@@ -224,7 +224,8 @@ class Router:
         values = await read_arguments(operation, current, path_values)
         takes = operation.takes
         if "caller" in takes:
-            identity, scope, callers = g.identity, cast(Scope, current.scope), self._callers
+            identity = g._get_current_object().identity
+            scope, callers = cast(Scope, current.scope), self._callers
             values["caller"] = Caller(identity, lambda: callers.chatgpt_user(identity, scope))
         if "db" in takes:
             values["db"] = self._state.open_store.database
