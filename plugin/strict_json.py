@@ -104,10 +104,10 @@ def parse(body: bytes) -> Any:
     ``json.dumps`` writes it (Python's ``requests``), is read by orjson, a fraction of the cost:
     orjson refuses lone surrogates, non-finite numbers and bad UTF-8 itself, and a body that is
     exactly either text of the value orjson gave holds no repeated name (one would be missing
-    from the text) and no number orjson rounded. Any other body is
-    parsed by the json module, numbers checked as they are parsed, and walked over only when
-    its text could hide what the walk looks for: a surrogate escape, or more brackets than
-    ``MAX_DEPTH`` (fewer cannot nest deeper)."""
+    from the text) and no number orjson rounded. Any other body is parsed by the json module,
+    numbers checked as they are parsed, and walked over only when its text could hide what the
+    walk looks for: a surrogate escape, or more brackets than ``MAX_DEPTH`` (fewer cannot nest
+    deeper)."""
     if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
         try:
             value = orjson.loads(body)

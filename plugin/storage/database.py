@@ -68,6 +68,9 @@ def _stored(dialect: Dialect, parameters: Sequence[Any]) -> Sequence[Any]:
 
 
 def _read_back(dialect: Dialect, rows: list[Row]) -> list[Row]:
+    """``rows`` as the handler gets them: text unescaped where the database needed it."""
+    if not dialect.escapes_text:
+        return rows
     return [
         tuple(dialect.read_text(value) if isinstance(value, str) else value for value in row)
         for row in rows
@@ -85,7 +88,7 @@ def _query(dialect: Dialect, query: Query) -> Query:
 
 def _statement(dialect: Dialect, query: Query) -> Operation[list[Row]]:
     rows = yield _query(dialect, query)
-    return _read_back(dialect, rows) if dialect.escapes_text else rows
+    return _read_back(dialect, rows)
 
 
 def _transaction(
@@ -152,6 +155,5 @@ class Database:
 
     async def _one(self, query: Query, write: bool) -> list[Row]:
         """One statement as :func:`_statement` runs it, without a generator around it."""
-        dialect = self._dialect
-        rows = await self._store._run_statement(_query(dialect, query), write)
-        return _read_back(dialect, rows) if dialect.escapes_text else rows
+        rows = await self._store._run_statement(_query(self._dialect, query), write)
+        return _read_back(self._dialect, rows)

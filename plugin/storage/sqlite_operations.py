@@ -65,8 +65,8 @@ class SQLiteOperations(SQLStore):
         return await _submit(self._committer, partial(operation, *args, **kwargs))
 
     async def _run_statement(self, query: Query, write: bool) -> list[Row]:
-        # One statement needs no operation around it: a request then leaves fewer objects
-        # for the cyclic collector (bench/README.md, "The operation path").
+        # One statement needs no generator, partial and lambda around it on its way to the
+        # connection's thread (bench/README.md, "What a request leaves behind").
         rows: list[Row] = await (self._committer if write else self._reads).submit(
             partial(_execute, query=query)
         )
