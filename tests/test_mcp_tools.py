@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import yaml
 
@@ -211,3 +212,17 @@ def test_a_calls_body_is_compact_json_and_any_integer_is_sent_exactly() -> None:
         assert path == "/todos/ann"
         compact = json.dumps({"todo": todo}, ensure_ascii=False, separators=(",", ":"))
         assert body == compact.encode()
+
+
+def test_a_calls_path_and_query_are_encoded_as_urllib_encodes_them() -> None:
+    """Unreserved text goes as it is; anything else as ``quote`` and ``urlencode`` write it."""
+    spec = shipped_spec()
+    spec["paths"]["/todos/{username}"]["get"]["parameters"].append(
+        {"name": "q", "in": "query", "schema": {"type": "string"}}
+    )
+    tool = build_tools(spec).tools["getTodos"]
+    for username, q in [("ann", "milk"), ("a+b@c.d", "buy milk & eggs/é"), ("x_y-z.~1", "a=b")]:
+        path, raw_path, query, _ = _request(tool, "", {"username": username, "limit": 5, "q": q})
+        assert path == f"/todos/{username}"
+        assert raw_path == f"/todos/{quote(username, safe='')}"
+        assert query == urlencode([("limit", "5"), ("q", q)])
