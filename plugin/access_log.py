@@ -1,14 +1,16 @@
 """One access line per request, cheap enough to leave on, and the console's recent calls.
 
 Hypercorn's own access log formats many atoms per request and cost about 30% of throughput when
-measured; this line has five fields and is formatted only if the logger is enabled. It is still a
-record of the ``plugin.access`` logger (so handlers, levels and capture work as for any log), but
-not one made by ``logger.info``, which walks the stack for the calling file and line, nor by
-``makeRecord``, which works out again on every call the fields that never change for this line
-(file name, module, function, process): the record starts as a copy of a template holding them,
-and only the message and times are set (see bench/run.py for what each cost). The query string
-is never logged: OAuth codes and tokens travel there. The path is escaped to printable text
-(log_output.printable) whichever handler writes it: it is the client's, newlines and all.
+measured; this line has five fields and is formatted only if the logger is enabled. It is a
+record of the ``plugin.access`` logger (so handlers, levels, filters and capture work as for any
+log), made without ``logger.info``, which walks the stack for the calling file and line, and
+without ``makeRecord``, which works out again the fields that never change for this line: the
+record starts as a copy of a template holding them. Where no record is needed, none is made:
+when the CLI's handler is the only one the line can reach, with no filter on the way
+(log_output.sole_handler), the line is handed to it directly, the text its record would have
+given (bench/README.md says what each step cost). The query string is never logged: OAuth codes
+and tokens travel there. The path is escaped to printable text (log_output.printable) whichever
+handler writes it: it is the client's, newlines and all.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import logging
 import time
 
 from .asgi import Scope
-from .log_output import printable
+from .log_output import printable, sole_handler
 from .recent_calls import RecentCalls
 
 __all__ = ["AccessLog"]
@@ -35,12 +37,13 @@ class _AccessRecord(logging.LogRecord):
     logging_started = _TEMPLATE.created - _TEMPLATE.relativeCreated / 1000  # relativeCreated's 0
 
     def __init__(self, message: str) -> None:  # LogRecord's own __init__ is not called
-        self.__dict__.update(self.template)
-        self.msg = message
         created = time.time()
-        self.created = created
-        self.msecs = int((created - int(created)) * 1000) + 0.0
-        self.relativeCreated = (created - self.logging_started) * 1000
+        fields = self.template.copy()  # a copy, not an update: one pass, no resizing
+        fields["msg"] = message
+        fields["created"] = created
+        fields["msecs"] = int((created - int(created)) * 1000) + 0.0
+        fields["relativeCreated"] = (created - self.logging_started) * 1000
+        self.__dict__ = fields
 
 
 class AccessLog:
@@ -64,4 +67,8 @@ class AccessLog:
             client = scope.get("client")
             address = client[0] if client else "-"
             line = f"{address} {method} {printable(path)} {status} {elapsed:.1f}ms"
-            logger.handle(_AccessRecord(line))
+            handler = sole_handler(logger)
+            if handler is not None:
+                handler.add_info(logger.name, line)
+            else:
+                logger.handle(_AccessRecord(line))

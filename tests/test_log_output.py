@@ -69,6 +69,42 @@ async def test_any_other_listener_gets_the_record_too(caplog: pytest.LogCaptureF
     assert " GET /todos/ann 200 " in record.getMessage()
 
 
+async def test_filters_and_levels_still_decide_whether_the_line_is_written() -> None:
+    """The line goes straight to the CLI's handler only where nothing could have stopped it."""
+    access = logging.getLogger("plugin.access")
+    with cli_handler_only() as stream:
+        (handler,) = access.handlers
+        refuse = logging.Filter("elsewhere")  # passes only records of "elsewhere"
+        for holder in (handler, access):
+            holder.addFilter(refuse)
+            AccessLog(None, log_lines=True).record(SCOPE, 200, 0.0)
+            holder.removeFilter(refuse)
+        handler.setLevel(logging.WARNING)
+        AccessLog(None, log_lines=True).record(SCOPE, 200, 0.0)
+        handler.setLevel(logging.NOTSET)
+        AccessLog(None, log_lines=True).record(SCOPE, 201, 0.0)
+        await asyncio.sleep(FLUSH_SECONDS + 0.05)
+        (line,) = stream.getvalue().splitlines()
+    assert " 201 " in line
+
+
+async def test_the_line_is_the_same_with_or_without_a_record() -> None:
+    """Alone, the CLI's handler is handed the line; beside another handler, a record is made."""
+    access = logging.getLogger("plugin.access")
+    scope = {**SCOPE, "path": "/todos/a\nb\x1b\u2028"}
+    written = []
+    for beside in (None, logging.StreamHandler(io.StringIO())):
+        with cli_handler_only() as stream:
+            if beside is not None:
+                access.addHandler(beside)
+            AccessLog(None, log_lines=True).record(scope, 200, 0.0)
+            await asyncio.sleep(FLUSH_SECONDS + 0.05)
+            (line,) = stream.getvalue().splitlines()
+        written.append(line.split(" ", 2)[2].rsplit(" ", 1)[0])  # past the time, to the status
+    assert written[0] == written[1]
+    assert written[0] == "INFO plugin.access: 10.0.0.7 GET /todos/a\\x0ab\\x1b\\u2028 200"
+
+
 async def test_warnings_and_a_full_buffer_are_written_at_once() -> None:
     access = logging.getLogger("plugin.access")
     with cli_handler_only() as stream:
