@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config
@@ -19,9 +20,29 @@ def _address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+class _Config(Config):
+    """Hypercorn's configuration, with the headers it adds to every answer made once a second.
+
+    ``response_headers`` is where Hypercorn adds its ``Date`` (and ``Server``, off here) to each
+    answer, its own errors included; it formatted the date for every request."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # protocol: (the second they were made in, the headers)
+        self._made: dict[str, tuple[int, list[tuple[bytes, bytes]]]] = {}
+
+    def response_headers(self, protocol: str) -> list[tuple[bytes, bytes]]:
+        """``Config.response_headers``, formatted again only when the second changes."""
+        second = int(time.time())
+        made = self._made.get(protocol)
+        if made is None or made[0] != second:
+            made = self._made[protocol] = (second, super().response_headers(protocol))
+        return list(made[1])
+
+
 def hypercorn_config(settings: Settings) -> Config:
     """Hypercorn's configuration for these settings."""
-    config = Config()
+    config = _Config()
     config.bind = [_address(settings.host, settings.port)]
     if settings.certfile:
         # Hypercorn's context refuses anything older than TLS 1.2 and offers h2 and http/1.1.

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import httpx
 import pytest
@@ -150,3 +154,41 @@ def test_connection_reused_after_answers_that_skip_the_body(secured_server: Live
             added = http.post("/todos/reuse", json=body, headers=BEARER)
             assert added.status_code == 200
             assert added.headers.get("connection") != "close"  # a read body keeps the connection
+
+
+def _date(answer: bytes) -> datetime:
+    """The Date header of a raw HTTP answer."""
+    (value,) = [
+        line.split(b":", 1)[1].strip()
+        for line in answer.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]
+        if line.lower().startswith(b"date:")
+    ]
+    return parsedate_to_datetime(value.decode("ascii"))
+
+
+def _exchange(server: LiveServer, request: bytes) -> bytes:
+    """The answer's head (and what came with it) to one request on a new connection."""
+    answer = b""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
+        connection.sendall(request)
+        while b"\r\n\r\n" not in answer:
+            received = connection.recv(65536)
+            assert received, f"closed after {answer!r}"
+            answer += received
+    return answer
+
+
+def test_every_answer_carries_the_current_date(open_server_on: LiveServer) -> None:
+    """The server's own refusals too (HTTP/1.1 requires a Date from a server with a clock).
+
+    Both servers format the header once a second; it must still move with the clock."""
+    fetch = b"GET /.well-known/ai-plugin.json HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    first = _exchange(open_server_on, fetch)
+    time.sleep(1.1)
+    second = _exchange(open_server_on, fetch)
+    refused = _exchange(open_server_on, b"NOT HTTP AT ALL\r\n\r\n")
+    now = datetime.now(UTC)
+    assert first.startswith(b"HTTP/1.1 200") and second.startswith(b"HTTP/1.1 200")
+    assert refused.startswith(b"HTTP/1.1 400")
+    assert _date(first) < _date(second) <= _date(refused)
+    assert abs((now - _date(refused)).total_seconds()) < 2
